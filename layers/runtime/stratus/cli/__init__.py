@@ -1,0 +1,1 @@
+"""The `stratus` command line."""

@@ -1,0 +1,1 @@
+"""The dialogue engine: message processing, policies, actions (issue 4)."""

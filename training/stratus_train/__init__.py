@@ -1,0 +1,1 @@
+"""Offline training and ONNX export (TensorFlow lives only here)."""
