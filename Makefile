@@ -7,7 +7,11 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: install demo test lint typecheck contracts unit clean
+SAM_VENV := .venv-sam
+SAM_STAMP := $(SAM_VENV)/.installed
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: install demo test lint typecheck contracts template clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; Stratus needs CPython 3.11 (set PYTHON=...)" >&2; exit 1; }
@@ -19,13 +23,18 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# sam-cli pins old boto3/click, so it lives in its own venv.
+$(SAM_STAMP): Makefile
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet "aws-sam-cli==1.170.0" "cfn-lint==1.58.0"
+	@touch $(SAM_STAMP)
+
 demo: install
-	$(BIN)/python -m stratus.cli.main validate --project examples/restaurantbot
 	$(BIN)/python infra/demo.py
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check layers training functions tests bench infra
+	$(BIN)/ruff format --check .
 
 typecheck: install
 	$(BIN)/mypy layers/runtime/stratus
@@ -33,8 +42,12 @@ typecheck: install
 contracts: install
 	$(BIN)/lint-imports
 
-test: lint typecheck contracts
+template: $(SAM_STAMP)
+	$(SAM_VENV)/bin/cfn-lint template.yaml
+	$(SAM_VENV)/bin/sam validate --lint --region us-east-1 --template-file template.yaml
+
+test: lint typecheck contracts template
 	$(BIN)/pytest -n 2 tests
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) .pytest_cache .mypy_cache .ruff_cache
