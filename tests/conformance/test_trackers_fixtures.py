@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from stratus.shared.events import SlotSet, event_from_dict
 from stratus.shared.tracker import DialogueStateTracker, EventVerbosity
 

@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+
 from stratus.shared.events import (
     EVENT_TYPES,
     ActionExecuted,

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+
 from stratus.shared.events import (
     ActionExecuted,
     ActionExecutionRejected,

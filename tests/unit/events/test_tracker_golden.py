@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from stratus.shared.events import ActionExecuted, UserUttered, events_from_dicts
 from stratus.shared.tracker import DialogueStateTracker, EventVerbosity
 
