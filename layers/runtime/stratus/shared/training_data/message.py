@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from stratus.shared.problems import Problem
+
 # Rasa separates a retrieval intent from its response key with this symbol: faq/ask_name.
 RESPONSE_KEY_SYMBOL = "/"
 
@@ -44,6 +46,8 @@ class NluExample:
     entities: tuple[EntityAnnotation, ...] = ()
     # For retrieval intents `faq/ask_name`: intent is "faq", response_key "ask_name".
     response_key: str | None = None
+    # As Rasa builds it: {"intent": <intent metadata>, "example": <example metadata>} for
+    # YAML data (either key may be absent); the example's own `metadata` for JSON data.
     metadata: Mapping[str, Any] | None = None
     file: str | None = None
     line: int | None = None
@@ -81,6 +85,10 @@ class NluData:
     synonyms: Mapping[str, str] = field(default_factory=dict)
     regexes: tuple[RegexPattern, ...] = ()
     lookup_tables: tuple[LookupTable, ...] = ()
+    # Where each synonym variant was defined: (file, line), for located messages.
+    synonym_sources: Mapping[str, tuple[str | None, int | None]] = field(default_factory=dict)
+    # Things worth telling the user that do not make the data invalid.
+    warnings: tuple[Problem, ...] = ()
 
     @property
     def intents(self) -> list[str]:
