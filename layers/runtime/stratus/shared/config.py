@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -250,7 +250,7 @@ def config_from_dict(data: dict[str, Any], file: str = "config.yml") -> ProjectC
 def load_config(path: str | Path | None) -> ProjectConfig:
     """Load config.yml; a missing path gives Rasa's full default config."""
     if path is None:
-        return config_from_dict({}, "<default config>")
+        return replace(config_from_dict({}, "<default config>"), warnings=())
     return config_from_dict(read_yaml_mapping(path, "config file"), str(path))
 
 
