@@ -1,0 +1,1 @@
+"""NLU inference: tokenizers, featurizers, onnxruntime interpreter."""
