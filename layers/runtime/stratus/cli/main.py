@@ -15,6 +15,8 @@ from stratus.shared.exceptions import StratusError
 # `stratus validate` never pays for onnxruntime and `stratus parse` never for training code.
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("stratus.cli.validate", "check a Rasa project for mistakes and summarise it"),
+    "train": ("stratus.cli.train", "train a model from a Rasa project (needs the train extra)"),
+    "parse": ("stratus.cli.parse", "print the NLU parse result of texts with a trained model"),
 }
 
 

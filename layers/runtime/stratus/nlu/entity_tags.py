@@ -1,0 +1,260 @@
+"""Entity tags: from annotations to token tags (training) and from tags to entities (serving).
+
+Decoding follows Rasa 3.6 (`convert_predictions_into_entities`, BILOU repair); the CRF is
+decoded here in numpy from the transition matrix the trainer exported.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+
+import numpy as np
+
+from stratus.nlu.message import Token
+from stratus.shared.training_data.message import EntityAnnotation, NluExample
+
+logger = logging.getLogger(__name__)
+
+NO_ENTITY = "O"
+BEGIN, INSIDE, LAST, UNIT = "B-", "I-", "L-", "U-"
+BILOU_PREFIXES = (BEGIN, INSIDE, LAST, UNIT)
+# Tag kinds, in the order DIET predicts them (roles and groups condition on entities).
+ENTITY, ROLE, GROUP = "entity", "role", "group"
+# Characters allowed between two tokens of one entity when they are not merged by comma.
+_INTERLEAVING = {".", ",", " ", ";"}
+
+
+def prefix_of(tag: str) -> str | None:
+    return tag[:2] if tag[:2] in BILOU_PREFIXES else None
+
+
+def strip_prefix(tag: str) -> str:
+    return tag[2:] if tag[:2] in BILOU_PREFIXES else tag
+
+
+def tag_names(values: Sequence[str], bilou: bool) -> list[str]:
+    """All tags of one kind: "O" first, then each value (with B/I/L/U under BILOU)."""
+    tags = [NO_ENTITY]
+    for value in sorted(set(values)):
+        tags.extend([p + value for p in BILOU_PREFIXES] if bilou else [value])
+    return tags
+
+
+def token_span(tokens: list[Token], start: int, end: int) -> tuple[int, int] | None:
+    """First and last token an annotation covers; None when it covers no token."""
+    covered = [i for i, t in enumerate(tokens) if t.start < end and t.end > start]
+    return (covered[0], covered[-1]) if covered else None
+
+
+def is_aligned(tokens: list[Token], a: EntityAnnotation) -> bool:
+    return any(t.start == a.start for t in tokens) and any(t.end == a.end for t in tokens)
+
+
+def annotation_tags(tokens: list[Token], example: NluExample, kind: str, bilou: bool) -> list[str]:
+    """Gold tags of one kind for each token. Misaligned annotations snap to the tokens
+    they overlap (Rasa drops them); the trainer warns about them beforehand."""
+    tags = [NO_ENTITY] * len(tokens)
+    for a in example.entities:
+        value = {ENTITY: a.entity, ROLE: a.role, GROUP: a.group}[kind]
+        span = token_span(tokens, a.start, a.end)
+        if value is None or span is None:
+            continue
+        first, last = span
+        for i in range(first, last + 1):
+            tags[i] = value
+        if bilou:
+            if first == last:
+                tags[first] = UNIT + value
+            else:
+                tags[first], tags[last] = BEGIN + value, LAST + value
+                for i in range(first + 1, last):
+                    tags[i] = INSIDE + value
+    return tags
+
+
+# -- CRF decoding --------------------------------------------------------------------------
+
+
+def viterbi(logits: np.ndarray, transitions: np.ndarray) -> tuple[list[int], list[float]]:
+    """Best tag path of a linear-chain CRF and each chosen tag's marginal probability.
+
+    Rasa reports a softmax over Viterbi scores as confidence; the marginal (forward-backward)
+    is the probability that this token really has this tag, which is what a threshold on
+    `confidence_entity` wants.
+    """
+    n_steps = logits.shape[0]
+    if n_steps == 0:
+        return [], []
+    logits = logits.astype(np.float64)
+    trans = transitions.astype(np.float64)
+    score = logits[0].copy()
+    back = np.zeros((n_steps, logits.shape[1]), dtype=np.int64)
+    for t in range(1, n_steps):
+        candidates = score[:, None] + trans
+        back[t] = candidates.argmax(axis=0)
+        score = candidates.max(axis=0) + logits[t]
+    path = [int(score.argmax())]
+    for t in range(n_steps - 1, 0, -1):
+        path.append(int(back[t, path[-1]]))
+    path.reverse()
+    marginals = crf_marginals(logits, trans)
+    return path, [float(marginals[t, tag]) for t, tag in enumerate(path)]
+
+
+def _logsumexp(x: np.ndarray, axis: int) -> np.ndarray:
+    m = x.max(axis=axis, keepdims=True)
+    return np.squeeze(m, axis=axis) + np.log(np.exp(x - m).sum(axis=axis))
+
+
+def crf_marginals(logits: np.ndarray, trans: np.ndarray) -> np.ndarray:
+    n_steps, _ = logits.shape
+    alpha = np.zeros_like(logits)
+    beta = np.zeros_like(logits)
+    alpha[0] = logits[0]
+    for t in range(1, n_steps):
+        alpha[t] = logits[t] + _logsumexp(alpha[t - 1][:, None] + trans, axis=0)
+    for t in range(n_steps - 2, -1, -1):
+        beta[t] = _logsumexp(trans + (logits[t + 1] + beta[t + 1])[None, :], axis=1)
+    log_z = _logsumexp(alpha[-1], axis=0)
+    return np.exp(alpha + beta - log_z)
+
+
+# -- from tags to entities (Rasa 3.6 semantics) --------------------------------------------
+
+
+def _find_bilou_end(start: int, tags: list[str]) -> int:
+    i = start + 1
+    while i < len(tags):
+        p = prefix_of(tags[i])
+        if p == LAST:
+            return i
+        if p != INSIDE:
+            return i - 1
+        i += 1
+    return i - 1
+
+
+def _tag_to_use(tags: list[str], confidences: list[float]) -> tuple[str, float]:
+    by_tag: dict[str, list[float]] = defaultdict(list)
+    for tag, c in zip(tags, confidences):
+        by_tag[tag].append(c)
+    counts = Counter(tags)
+    scores = {}
+    for tag, count in counts.items():
+        avg = round(sum(by_tag[tag]) / len(by_tag[tag]), 2)
+        share = round(count / len(tags), 2)
+        scores[tag] = 2 * avg * share / (avg + share) if avg + share else 0.0
+    return max(scores.items(), key=lambda kv: kv[1])
+
+
+def ensure_consistent_bilou(
+    tags: list[str], confidences: list[float]
+) -> tuple[list[str], list[float]]:
+    """Repair B-a I-b L-a into B-a I-a L-a and B-a I-a O into B-a L-a (as Rasa)."""
+    tags, confidences = list(tags), list(confidences)
+    for idx, tag in enumerate(tags):
+        if prefix_of(tag) != BEGIN:
+            continue
+        last = _find_bilou_end(idx, tags)
+        value = strip_prefix(tag)
+        relevant = [strip_prefix(t) for t in tags[idx : last + 1]]
+        if any(r != relevant[0] for r in relevant):
+            value, score = _tag_to_use(relevant, confidences[idx : last + 1])
+            for i in range(idx, last + 1):
+                if strip_prefix(tags[i]) != value:
+                    confidences[i] = round(score, 2)
+        if last == idx:
+            tags[idx] = UNIT + value
+        else:
+            tags[idx], tags[last] = BEGIN + value, LAST + value
+            for i in range(idx + 1, last):
+                tags[i] = INSIDE + value
+    return tags, confidences
+
+
+def _new_entity(
+    kinds: Sequence[str],
+    entity: str,
+    group: str,
+    role: str,
+    token: Token,
+    idx: int,
+    confidences: dict[str, list[float]],
+) -> dict[str, object]:
+    result: dict[str, object] = {"entity": entity, "start": token.start, "end": token.end}
+    result["confidence_entity"] = confidences[ENTITY][idx]
+    if ROLE in kinds and role != NO_ENTITY:
+        result["role"] = role
+        result["confidence_role"] = confidences[ROLE][idx]
+    if GROUP in kinds and group != NO_ENTITY:
+        result["group"] = group
+        result["confidence_group"] = confidences[GROUP][idx]
+    return result
+
+
+def _is_single_entity(
+    text: str, token: Token, last_end: int, split: dict[str, bool], entity: str
+) -> bool:
+    if token.start - last_end <= 1:
+        return True
+    between = text[last_end : token.start]
+    return (
+        token.start - last_end <= 3
+        and all(c in _INTERLEAVING for c in between)
+        and not split.get(entity, split.get("split_entities_by_comma", True))
+    )
+
+
+def entities_from_tags(
+    text: str,
+    tokens: list[Token],
+    tags: dict[str, list[str]],
+    confidences: dict[str, list[float]],
+    split: dict[str, bool],
+) -> list[dict[str, object]]:
+    """Merge consecutive tagged tokens into entities (Rasa's convert_predictions_into_entities)."""
+    entities: list[dict[str, object]] = []
+    kinds = list(tags)
+    last_entity = last_role = last_group = NO_ENTITY
+    last_end = -1
+
+    def tag(kind: str, i: int) -> str:
+        return tags[kind][i] if kind in tags else NO_ENTITY
+
+    for idx, token in enumerate(tokens):
+        current = tag(ENTITY, idx)
+        if current == NO_ENTITY:
+            last_entity = NO_ENTITY
+            last_end = token.end
+            continue
+        group = strip_prefix(tag(GROUP, idx))
+        role = strip_prefix(tag(ROLE, idx))
+        changed = last_group != group or last_role != role
+        prefix = prefix_of(current)
+        if prefix:
+            new_bilou = last_entity != current and prefix not in (LAST, INSIDE)
+            new_unit = last_entity == NO_ENTITY or prefix == UNIT
+            new_found = new_bilou or new_unit or changed
+            last_entity = current
+            current = strip_prefix(current)
+        else:
+            new_found = last_entity != current or changed
+            last_entity = current
+        if new_found or not _is_single_entity(text, token, last_end, split, current):
+            entities.append(_new_entity(kinds, current, group, role, token, idx, confidences))
+        else:
+            entity = entities[-1]
+            entity["end"] = token.end
+            for kind, key in (
+                (ENTITY, "confidence_entity"),
+                (ROLE, "confidence_role"),
+                (GROUP, "confidence_group"),
+            ):
+                if key in entity:
+                    entity[key] = min(float(entity[key]), confidences[kind][idx])  # type: ignore[arg-type]
+        last_group, last_role, last_end = group, role, token.end
+    for entity in entities:
+        entity["value"] = text[int(entity["start"]) : int(entity["end"])]  # type: ignore[call-overload]
+    return entities

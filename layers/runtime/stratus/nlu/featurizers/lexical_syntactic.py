@@ -1,0 +1,108 @@
+"""LexicalSyntacticFeaturizer: one-hot word-shape features over a sliding window of tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+from stratus.nlu.component import Component, read_json, write_json
+from stratus.nlu.message import Message, SparseBlock, Token
+from stratus.shared.training_data.message import NluData
+
+FEATURES_FILE = "feature_to_index.json"
+BOS, EOS = "BOS", "EOS"
+
+# Rasa stringifies every value ("True"/"False" included), so each becomes its own column.
+FEATURE_FUNCTIONS: dict[str, Callable[[Token], object]] = {
+    "low": lambda t: t.text.islower(),
+    "title": lambda t: t.text.istitle(),
+    "prefix5": lambda t: t.text[:5],
+    "prefix2": lambda t: t.text[:2],
+    "suffix5": lambda t: t.text[-5:],
+    "suffix3": lambda t: t.text[-3:],
+    "suffix2": lambda t: t.text[-2:],
+    "suffix1": lambda t: t.text[-1:],
+    "upper": lambda t: t.text.isupper(),
+    "digit": lambda t: t.text.isdigit(),
+}
+SUPPORTED_FEATURES = frozenset([*FEATURE_FUNCTIONS, BOS, EOS])
+# Part-of-speech features need spaCy, which Stratus does not ship.
+SPACY_FEATURES = frozenset({"pos", "pos2"})
+
+
+class LexicalSyntacticFeaturizer(Component):
+    """Features of the previous, current and next token (by default), as Rasa 3.6."""
+
+    name = "LexicalSyntacticFeaturizer"
+    defaults: ClassVar[dict[str, Any]] = {
+        "alias": None,
+        "features": [
+            ["low", "title", "upper"],
+            ["BOS", "EOS", "low", "upper", "title", "digit"],
+            ["low", "title", "upper"],
+        ],
+    }
+
+    def __init__(self, config: dict[str, Any], index: dict[str, dict[str, int]] | None = None):
+        super().__init__(config)
+        self.windows: list[list[str]] = [list(w) for w in config["features"]]
+        half = len(self.windows) // 2
+        self._offsets = list(range(-half, half + len(self.windows) % 2))
+        # "<window position>|<feature>" -> value -> column
+        self.index: dict[str, dict[str, int]] = index or {}
+        self.dim = sum(len(v) for v in self.index.values())
+
+    def _raw_features(self, tokens: list[Token]) -> list[dict[str, str]]:
+        n = len(tokens)
+        rows: list[dict[str, str]] = []
+        for anchor in range(n):
+            row: dict[str, str] = {}
+            for position, relative in enumerate(self._offsets):
+                at = anchor + relative
+                if not 0 <= at < n:
+                    continue
+                token = tokens[at]
+                for feature in self.windows[position]:
+                    if feature == BOS:
+                        value: object = at == 0
+                    elif feature == EOS:
+                        value = at == n - 1
+                    else:
+                        value = FEATURE_FUNCTIONS[feature](token)
+                    row[f"{position}|{feature}"] = str(value)
+            rows.append(row)
+        return rows
+
+    def fit(self, messages: list[Message], data: NluData) -> None:
+        values: dict[str, set[str]] = {}
+        for message in messages:
+            for row in self._raw_features(message.tokens):
+                for key, value in row.items():
+                    values.setdefault(key, set()).add(value)
+        index: dict[str, dict[str, int]] = {}
+        offset = 0
+        for key in sorted(values):
+            index[key] = {v: offset + i for i, v in enumerate(sorted(values[key]))}
+            offset += len(values[key])
+        self.index, self.dim = index, offset
+
+    def process(self, messages: list[Message]) -> None:
+        if not self.dim:
+            return
+        for message in messages:
+            if not message.tokens:
+                continue
+            sequence = []
+            for row in self._raw_features(message.tokens):
+                cols = [self.index[k].get(v) for k, v in row.items() if k in self.index]
+                sequence.append(sorted((c, 1.0) for c in cols if c is not None))
+            # Rasa's LexicalSyntacticFeaturizer gives no sentence features.
+            message.sparse.append(SparseBlock(self.key, self.dim, sequence, None))
+
+    def persist(self, directory: Path) -> None:
+        write_json(directory / FEATURES_FILE, self.index)
+
+    @classmethod
+    def load(cls, config: dict[str, Any], directory: Path) -> LexicalSyntacticFeaturizer:
+        return cls(config, read_json(directory / FEATURES_FILE))

@@ -1,0 +1,84 @@
+"""An exported NLU model: an onnxruntime session plus the metadata the trainer wrote beside it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from stratus.nlu.component import read_json
+from stratus.nlu.features import FeatureLayout, build_inputs
+from stratus.nlu.message import Message
+
+MODEL_FILE = "model.onnx"
+META_FILE = "meta.json"
+TRANSITIONS_FILE = "transitions.npz"
+LABEL_SCORES = "label_scores"  # [batch, labels]: similarity of the text to each label
+# [batch, tokens, tags] per tag kind ("entity", "role", "group")
+TAG_LOGITS = "{kind}_logits"
+# Rasa's `max_sequence_length` is unbounded for DIET; a message longer than this many
+# tokens is cut (with a warning) so one giant message cannot stall a Lambda.
+DEFAULT_MAX_TOKENS = 512
+
+
+def session_options() -> Any:
+    """One thread each: a Lambda has one vCPU per request and threads only add p99 jitter."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.log_severity_level = 3
+    return options
+
+
+class OnnxModel:
+    """Runs `model.onnx` on featurized messages."""
+
+    def __init__(self, directory: Path) -> None:
+        import onnxruntime as ort
+
+        self.meta: dict[str, Any] = read_json(directory / META_FILE)
+        self.layout = FeatureLayout.from_dict(self.meta["layout"])
+        self.max_tokens = int(self.meta.get("max_tokens", DEFAULT_MAX_TOKENS))
+        self.session = ort.InferenceSession(
+            str(directory / MODEL_FILE), session_options(), providers=["CPUExecutionProvider"]
+        )
+        self._inputs = {i.name for i in self.session.get_inputs()}
+        self._outputs = [o.name for o in self.session.get_outputs()]
+        transitions = directory / TRANSITIONS_FILE
+        self.transitions: dict[str, np.ndarray] = {}
+        if transitions.exists():
+            with np.load(transitions) as data:
+                self.transitions = {k: data[k] for k in data.files}
+
+    def run(self, messages: list[Message]) -> dict[str, np.ndarray]:
+        inputs = build_inputs(messages, self.layout, self.max_tokens)
+        # The exporter drops inputs a model does not use (no transformer: no token features).
+        feeds = {k: v for k, v in inputs.items() if k in self._inputs}
+        return dict(zip(self._outputs, self.session.run(self._outputs, feeds)))
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def rank(
+    labels: list[str], confidences: np.ndarray, ranking_length: int, renormalize: bool
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Top label and the ranking (Rasa's `rank_and_mask`: top-N, optionally renormalised)."""
+    order = np.argsort(confidences, kind="stable")[::-1]
+    conf = confidences.astype(np.float64)
+    if 0 < ranking_length < len(conf):
+        order = order[:ranking_length]
+        if renormalize:
+            kept = conf[order]
+            total = kept.sum()
+            if total > 0:
+                conf = conf.copy()
+                conf[order] = kept / total
+    ranking = [{"name": labels[i], "confidence": float(conf[i])} for i in order]
+    return dict(ranking[0]), ranking

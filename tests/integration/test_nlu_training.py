@@ -1,0 +1,366 @@
+"""Train small NLU models with TensorFlow, export them to ONNX, parse with onnxruntime."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from stratus.model import read_manifest, resolve_model_dir
+from stratus.model.manifest import FORMAT_VERSION, verify_files
+from stratus.nlu.interpreter import Interpreter
+
+pytest.importorskip("tensorflow")
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = REPO.parent / "shared"
+MOODBOT = SHARED / "rasa-examples" / "moodbot"
+NAUGHTY = SHARED / "rasa-fixtures" / "test_tokenizers" / "naughty_strings.json"
+
+CONFIG = """\
+recipe: default.v1
+assistant_id: test_bot
+language: en
+pipeline:
+  - name: WhitespaceTokenizer
+  - name: RegexFeaturizer
+  - name: LexicalSyntacticFeaturizer
+  - name: CountVectorsFeaturizer
+  - name: CountVectorsFeaturizer
+    analyzer: char_wb
+    min_ngram: 1
+    max_ngram: 3
+  - name: DIETClassifier
+    epochs: 60
+    transformer_size: 64
+    number_of_transformer_layers: 1
+    embedding_dimension: 16
+    random_seed: 7
+  - name: EntitySynonymMapper
+  - name: ResponseSelector
+    epochs: 40
+    random_seed: 7
+  - name: FallbackClassifier
+    threshold: 0.3
+"""
+
+EXTRA_NLU = """\
+version: "3.1"
+nlu:
+- intent: book_flight
+  examples: |
+    - fly from [Berlin]{"entity": "city", "role": "departure"} to [Paris]{"entity": "city", "role": "destination"}
+    - a flight from [London]{"entity": "city", "role": "departure"} to [Rome]{"entity": "city", "role": "destination"}
+    - book me a flight to [Madrid]{"entity": "city", "role": "destination"} from [Oslo]{"entity": "city", "role": "departure"}
+    - I want to go from [Vienna]{"entity": "city", "role": "departure"} to [Berlin]{"entity": "city", "role": "destination"}
+    - get me from [Paris]{"entity": "city", "role": "departure"} to [London]{"entity": "city", "role": "destination"}
+    - fly to [Rome]{"entity": "city", "role": "destination"} from [Madrid]{"entity": "city", "role": "departure"}
+    - flights from [Oslo]{"entity": "city", "role": "departure"} to [Vienna]{"entity": "city", "role": "destination"}
+    - travel from [NYC]{"entity": "city", "role": "departure", "value": "New York"} to [Berlin]{"entity": "city", "role": "destination"}
+- intent: faq/ask_name
+  examples: |
+    - what is your name?
+    - who are you?
+    - tell me your name
+    - how should I call you
+- intent: faq/ask_weather
+  examples: |
+    - how is the weather?
+    - will it rain today?
+    - is it sunny outside
+    - what's the forecast
+- synonym: New York
+  examples: |
+    - NYC
+    - the big apple
+"""
+
+DOMAIN = """\
+version: "3.1"
+intents: [greet, goodbye, affirm, deny, mood_great, mood_unhappy, bot_challenge, book_flight, faq]
+entities:
+  - city:
+      roles: [departure, destination]
+responses:
+  utter_greet:
+  - text: Hey!
+  utter_faq/ask_name:
+  - text: I am a test bot.
+  utter_faq/ask_weather:
+  - text: I cannot see the sky.
+"""
+
+
+def make_project(root: Path, config: str = CONFIG) -> Path:
+    (root / "data").mkdir(parents=True)
+    shutil.copy(MOODBOT / "data" / "nlu.yml", root / "data" / "nlu.yml")
+    (root / "data" / "extra.yml").write_text(EXTRA_NLU)
+    (root / "domain.yml").write_text(DOMAIN)
+    (root / "config.yml").write_text(config)
+    return root
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from stratus_train.train import train
+
+    project = make_project(tmp_path_factory.mktemp("project"))
+    result = train(project, out=project / "models", progress=lambda _: None)
+    assert not result.skipped
+    return result.model_dir
+
+
+@pytest.fixture(scope="module")
+def interpreter(trained: Path) -> Interpreter:
+    return Interpreter.load(trained)
+
+
+def test_model_directory_has_manifest_with_hashes_and_filled_config(trained: Path) -> None:
+    manifest = read_manifest(trained)
+    assert manifest.format_version == FORMAT_VERSION
+    assert manifest.parts == ["nlu"] and len(manifest.fingerprints["nlu"]) == 64
+    diet = next(c for c in manifest.config["pipeline"] if c["name"] == "DIETClassifier")
+    assert diet["epochs"] == 60 and diet["connection_density"] == 0.2  # a Rasa default
+    assert "nlu/pipeline.json" in manifest.files
+    assert any(f.endswith("DIETClassifier/model.onnx") for f in manifest.files)
+    assert verify_files(trained, manifest) == []
+
+
+def test_parse_result_has_rasa_shape(interpreter: Interpreter) -> None:
+    result = interpreter.parse("hello there")
+    assert list(result) == [
+        "text",
+        "intent",
+        "entities",
+        "text_tokens",
+        "intent_ranking",
+        "response_selector",
+    ]
+    assert result["intent"]["name"] == "greet"
+    assert result["text_tokens"] == [[0, 5], [6, 11]]
+    assert len(result["intent_ranking"]) == 9  # every intent (Rasa keeps the top 10)
+    confidences = [r["confidence"] for r in result["intent_ranking"]]
+    assert confidences == sorted(confidences, reverse=True)
+
+
+def test_entities_roles_and_synonyms(interpreter: Interpreter) -> None:
+    result = interpreter.parse("fly from NYC to Paris")
+    assert result["intent"]["name"] == "book_flight"
+    found = {(e["value"], e.get("role")) for e in result["entities"]}
+    assert found == {("New York", "departure"), ("Paris", "destination")}
+    nyc = next(e for e in result["entities"] if e["value"] == "New York")
+    assert (nyc["start"], nyc["end"]) == (9, 12)
+    assert nyc["extractor"] == "DIETClassifier"
+    assert nyc["processors"] == ["EntitySynonymMapper"]
+    assert 0.0 < nyc["confidence_entity"] <= 1.0
+
+
+def test_response_selector(interpreter: Interpreter) -> None:
+    result = interpreter.parse("what is your name?")
+    assert result["intent"]["name"] == "faq"
+    selector = result["response_selector"]
+    assert selector["all_retrieval_intents"] == ["faq"]
+    response = selector["default"]["response"]
+    assert response["intent_response_key"] == "faq/ask_name"
+    assert response["utter_action"] == "utter_faq/ask_name"
+    assert response["responses"] == [{"text": "I am a test bot."}]
+    assert selector["default"]["ranking"][0]["intent_response_key"] == "faq/ask_name"
+
+
+def test_intent_message_bypasses_the_model(interpreter: Interpreter) -> None:
+    result = interpreter.parse('/book_flight{"city": "Rome"}')
+    assert result["intent"] == {"name": "book_flight", "confidence": 1.0}
+    assert result["entities"] == [
+        {
+            "entity": "city",
+            "value": "Rome",
+            "start": 12,
+            "end": 28,
+            "extractor": "RegexMessageHandler",
+        }
+    ]
+
+
+def test_naughty_strings_always_give_a_parse_result(interpreter: Interpreter) -> None:
+    strings = json.loads(NAUGHTY.read_text())
+    strings += ["", "   ", "x" * 100_000, "word " * 20_000, "\u200b\u200d", "مرحبا بالعالم"]
+    results = interpreter.parse_batch(strings)
+    for text, result in zip(strings, results):
+        assert result["text"] == text
+        assert result["intent"]["name"] is not None
+        assert isinstance(result["entities"], list)
+        for entity in result["entities"]:
+            assert 0 <= entity["start"] <= entity["end"] <= len(text)
+
+
+def test_batch_and_single_parses_agree(interpreter: Interpreter) -> None:
+    texts = ["hi", "fly from Berlin to Rome tomorrow morning please", "I am sad", "bye"]
+    batch = interpreter.parse_batch(texts)
+    for text, result in zip(texts, batch):
+        single = interpreter.parse(text)
+        assert single["intent"]["name"] == result["intent"]["name"]
+        assert single["intent"]["confidence"] == pytest.approx(
+            result["intent"]["confidence"], abs=1e-5
+        )
+
+
+def test_tensorflow_and_onnx_agree(trained: Path, tmp_path: Path) -> None:
+    """Retrain the DIET network briefly and compare TF with onnxruntime on fresh inputs."""
+    from stratus.nlu.features import build_inputs
+    from stratus.nlu.message import Message
+    from stratus_train.embedding_trainer import export_network, make_training_set, train_network
+    from stratus_train.export import compare
+    from stratus_train.network import TaskSpec
+
+    interpreter = Interpreter.load(trained)
+    diet = next(c for c in interpreter.components if c.name == "DIETClassifier")
+    assert diet.model is not None
+    layout = diet.model.layout
+    texts = ["fly from Berlin to Rome", "hello", "a much longer message about flights to Paris"]
+    messages = [Message(t) for t in texts]
+    for component in interpreter.components:
+        if component.name in (
+            "WhitespaceTokenizer",
+            "RegexFeaturizer",
+            "LexicalSyntacticFeaturizer",
+            "CountVectorsFeaturizer",
+        ):
+            component.process(messages)
+    spec = TaskSpec(["a", "b"], np.eye(2, dtype=np.float32), {"entity": ["O", "U-x"]})
+    config = dict(diet.config, epochs=2, random_seed=1)
+    data = make_training_set(
+        messages, layout, [0, 1, 0], {"entity": [[0] * len(m.tokens) for m in messages]}
+    )
+    net = train_network(config, layout, spec, data, "check", lambda _: None)
+    export_network(net, tmp_path, {}, [])
+    import tensorflow as tf
+
+    from stratus_train.network import input_signature
+
+    signature = input_signature(layout)
+    names = [s.name for s in signature]
+
+    @tf.function(input_signature=signature)
+    def infer(*args: tf.Tensor) -> dict[str, tf.Tensor]:
+        return net.outputs(dict(zip(names, args)), training=False)
+
+    for batch in (messages[:1], messages):
+        feeds = build_inputs(batch, layout, 512)
+        assert compare(infer, tmp_path / "model.onnx", feeds) <= 1e-4
+
+
+def test_tensorflow_is_never_imported_when_parsing(trained: Path) -> None:
+    code = textwrap.dedent(f"""
+        import sys
+        from stratus.nlu.interpreter import Interpreter
+        interpreter = Interpreter.load({str(trained)!r})
+        result = interpreter.parse("fly from Berlin to Rome")
+        assert result["intent"]["name"], result
+        heavy = sorted(m for m in sys.modules
+                       if m.split(".")[0] in ("tensorflow", "keras", "tf2onnx", "stratus_train"))
+        print(",".join(heavy))
+    """)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    assert out.stdout.strip() == ""
+
+
+def test_model_option_accepts_a_folder_of_models(trained: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "models"
+    older = folder / "older"
+    shutil.copytree(trained, older)
+    manifest_path = older / "manifest.json"
+    data = json.loads(manifest_path.read_text())
+    data["trained_at"] = "2000-01-01T00:00:00+00:00"
+    manifest_path.write_text(json.dumps(data))
+    shutil.copytree(trained, folder / "newer")
+    assert resolve_model_dir(folder) == folder / "newer"
+    assert Interpreter.load(folder).model_dir == folder / "newer"
+
+
+def test_cli_parse_prints_the_parse_result(trained: Path) -> None:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "stratus.cli.main",
+            "parse",
+            "--model",
+            str(trained.parent),
+            "hello there",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(out.stdout)["intent"]["name"] == "greet"
+
+
+KEYWORD_CONFIG = """\
+language: en
+pipeline:
+  - name: WhitespaceTokenizer
+  - name: KeywordIntentClassifier
+"""
+
+
+def test_training_is_skipped_when_nothing_changed(tmp_path: Path) -> None:
+    from stratus_train.train import train
+
+    project = make_project(tmp_path / "p", KEYWORD_CONFIG)
+    out = project / "models"
+    first = train(project, out=out, progress=lambda _: None)
+    again = train(project, out=out, progress=lambda _: None)
+    assert not first.skipped and again.skipped and again.model_dir == first.model_dir
+    forced = train(project, out=out, force=True, progress=lambda _: None)
+    assert not forced.skipped and forced.model_dir != first.model_dir
+    (project / "data" / "extra.yml").write_text(EXTRA_NLU.replace("what is your name?", "name?"))
+    changed = train(project, out=out, progress=lambda _: None)
+    assert not changed.skipped
+    assert resolve_model_dir(out) == changed.model_dir
+    assert Interpreter.load(out).parse("yes")["intent"] == {"name": "affirm", "confidence": 1.0}
+
+
+def test_cli_train_skips_without_importing_training_code(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", KEYWORD_CONFIG)
+    cmd = [
+        sys.executable,
+        "-m",
+        "stratus.cli.main",
+        "train",
+        "--project",
+        str(project),
+        "--out",
+        str(project / "models"),
+    ]
+    subprocess.run(cmd, capture_output=True, text=True, check=True)
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    assert "Nothing changed" in out.stdout
+
+
+def test_misaligned_annotation_is_named_at_training(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from stratus_train.train import train
+
+    project = make_project(tmp_path / "p", KEYWORD_CONFIG)
+    (project / "data" / "bad.yml").write_text(
+        'version: "3.1"\nnlu:\n- intent: book_flight\n  examples: |\n'
+        '    - fly to [Ber]{"entity": "city"}lin now\n'
+    )
+    with caplog.at_level("WARNING"):
+        train(project, out=project / "models", progress=lambda _: None)
+    assert any("bad.yml:5" in r.getMessage() and "'Ber'" in r.getMessage() for r in caplog.records)

@@ -1,0 +1,118 @@
+"""Entity tags: BILOU training tags, CRF decoding and Rasa's merging of tags into entities."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from stratus.nlu.entity_tags import (
+    ENTITY,
+    ROLE,
+    annotation_tags,
+    crf_marginals,
+    ensure_consistent_bilou,
+    entities_from_tags,
+    viterbi,
+)
+from stratus.nlu.tokenizers import WhitespaceTokenizer
+from stratus.shared.training_data.message import EntityAnnotation, NluExample
+
+TOKENIZER = WhitespaceTokenizer(dict(WhitespaceTokenizer.defaults))
+
+
+def test_bilou_tags_from_annotations() -> None:
+    text = "fly from New York City to Rome"
+    example = NluExample(
+        text,
+        "book",
+        (
+            EntityAnnotation(9, 22, "city", "New York City", role="from"),
+            EntityAnnotation(26, 30, "city", "Rome"),
+        ),
+    )
+    tokens = TOKENIZER.tokenize(text)
+    assert annotation_tags(tokens, example, ENTITY, bilou=True) == [
+        "O",
+        "O",
+        "B-city",
+        "I-city",
+        "L-city",
+        "O",
+        "U-city",
+    ]
+    assert annotation_tags(tokens, example, ROLE, bilou=False) == [
+        "O",
+        "O",
+        "from",
+        "from",
+        "from",
+        "O",
+        "O",
+    ]
+
+
+def test_viterbi_finds_the_best_path_and_marginals_sum_to_one() -> None:
+    rng = np.random.default_rng(0)
+    logits, trans = rng.normal(size=(4, 3)), rng.normal(size=(3, 3))
+
+    def score(path: tuple[int, ...]) -> float:
+        return sum(logits[t, p] for t, p in enumerate(path)) + sum(
+            trans[a, b] for a, b in itertools.pairwise(path)
+        )
+
+    best = max(itertools.product(range(3), repeat=4), key=score)
+    path, confidences = viterbi(logits, trans)
+    assert tuple(path) == best
+    assert np.allclose(crf_marginals(logits, trans).sum(axis=1), 1.0)
+    assert all(0.0 < c <= 1.0 for c in confidences)
+
+
+def test_inconsistent_bilou_is_repaired_as_rasa_does() -> None:
+    tags, conf = ensure_consistent_bilou(["B-a", "I-b", "L-a", "O"], [0.9, 0.4, 0.9, 1.0])
+    assert tags == ["B-a", "I-a", "L-a", "O"]
+    assert conf[1] != 0.4
+    tags, _ = ensure_consistent_bilou(["B-a", "I-a", "O"], [1.0, 1.0, 1.0])
+    assert tags == ["B-a", "L-a", "O"]
+
+
+def test_entities_from_tags_merges_tokens_and_splits_on_commas() -> None:
+    text = "apples, pears and New York"
+    tokens = TOKENIZER.tokenize(text)
+    tags = {ENTITY: ["fruit", "fruit", "O", "city", "city"]}
+    conf = {ENTITY: [0.9, 0.8, 1.0, 0.7, 0.6]}
+    entities = entities_from_tags(text, tokens, tags, conf, {"split_entities_by_comma": True})
+    assert [(e["value"], e["confidence_entity"]) for e in entities] == [
+        ("apples", 0.9),
+        ("pears", 0.8),
+        ("New York", 0.6),
+    ]
+    merged = entities_from_tags(text, tokens, tags, conf, {"split_entities_by_comma": False})
+    assert merged[0]["value"] == "apples, pears"
+
+
+@pytest.mark.parametrize("bilou", [True, False])
+def test_roles_are_reported_with_their_confidence(bilou: bool) -> None:
+    text = "from Berlin"
+    tokens = TOKENIZER.tokenize(text)
+    entity = ["O", "U-city" if bilou else "city"]
+    role = ["O", "U-departure" if bilou else "departure"]
+    entities = entities_from_tags(
+        text,
+        tokens,
+        {ENTITY: entity, ROLE: role},
+        {ENTITY: [1.0, 0.9], ROLE: [1.0, 0.8]},
+        {"split_entities_by_comma": True},
+    )
+    assert entities == [
+        {
+            "entity": "city",
+            "start": 5,
+            "end": 11,
+            "confidence_entity": 0.9,
+            "role": "departure",
+            "confidence_role": 0.8,
+            "value": "Berlin",
+        }
+    ]

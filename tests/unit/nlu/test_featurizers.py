@@ -1,0 +1,103 @@
+"""Featurizers compute what Rasa's (sklearn-based) featurizers compute, without sklearn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from stratus.nlu.featurizers.count_vectors import CountVectorsFeaturizer, _char_wb_ngrams
+from stratus.nlu.featurizers.lexical_syntactic import LexicalSyntacticFeaturizer
+from stratus.nlu.featurizers.regex_featurizer import RegexFeaturizer
+from stratus.nlu.message import Message
+from stratus.nlu.registry import fill_pipeline
+from stratus.nlu.tokenizers import WhitespaceTokenizer
+from stratus.shared.training_data.message import LookupTable, NluData, NluExample, RegexPattern
+
+
+def config(name: str, **options: Any) -> dict[str, Any]:
+    filled = fill_pipeline([{"name": "WhitespaceTokenizer"}, {"name": name, **options}])[1]
+    return {k: v for k, v in filled.items() if k != "name"}
+
+
+def messages(*texts: str) -> list[Message]:
+    result = [Message(t) for t in texts]
+    WhitespaceTokenizer(dict(WhitespaceTokenizer.defaults)).process(result)
+    return result
+
+
+def data(*texts: str) -> NluData:
+    return NluData(examples=tuple(NluExample(t, "x") for t in texts))
+
+
+def test_char_wb_ngrams_match_sklearn() -> None:
+    # sklearn: CountVectorizer(analyzer="char_wb", ngram_range=(1, 3)).build_analyzer()("hi")
+    assert _char_wb_ngrams("hi", 1, 3) == [" ", "h", "i", " ", " h", "hi", "i ", " hi", "hi "]
+    assert _char_wb_ngrams("a", 2, 4) == [" a", "a ", " a "]
+
+
+def test_word_counts_per_token_and_sentence(tmp_path: Path) -> None:
+    train = messages("hello hello world", "good bye")
+    cvf = CountVectorsFeaturizer(config("CountVectorsFeaturizer"))
+    cvf.fit(train, data())
+    assert cvf.vocabulary == {"bye": 0, "good": 1, "hello": 2, "world": 3}
+    test = messages("Hello there hello")
+    cvf.process(test)
+    block = test[0].sparse[0]
+    assert block.sequence == [[(2, 1.0)], [], [(2, 1.0)]]
+    assert block.sentence == [(2, 2.0)]
+    cvf.persist(tmp_path)
+    loaded = CountVectorsFeaturizer.load(cvf.config, tmp_path)
+    assert loaded.vocabulary == cvf.vocabulary
+
+
+def test_numbers_and_oov_token() -> None:
+    cvf = CountVectorsFeaturizer(
+        config("CountVectorsFeaturizer", OOV_token="oov", OOV_words=["foo"])
+    )
+    cvf.fit(messages("call 123 now", "say foo"), data())
+    assert "__number__" in cvf.vocabulary and "oov" in cvf.vocabulary
+    test = messages("say something")
+    cvf.process(test)
+    assert test[0].sparse[0].sequence[1] == [(cvf.vocabulary["oov"], 1.0)]
+
+
+def test_max_features_keeps_the_most_frequent() -> None:
+    cvf = CountVectorsFeaturizer(config("CountVectorsFeaturizer", max_features=2))
+    cvf.fit(messages("a b b c c c"), data())
+    assert set(cvf.vocabulary) == {"b", "c"}
+
+
+def test_lexical_syntactic_window_features() -> None:
+    lsf = LexicalSyntacticFeaturizer(config("LexicalSyntacticFeaturizer"))
+    train = messages("Hello world", "HI 42")
+    lsf.fit(train, data())
+    lsf.process(train)
+    rows = train[0].sparse[0].sequence
+    assert len(rows) == 2 and all(rows)
+    assert train[0].sparse[0].sentence is None  # Rasa gives no sentence features here
+
+
+def test_regex_featurizer_marks_overlapping_tokens() -> None:
+    nlu = NluData(
+        regexes=(RegexPattern("zip", r"\d{5}"),),
+        lookup_tables=(LookupTable("city", ("new york", "berlin")),),
+    )
+    featurizer = RegexFeaturizer(config("RegexFeaturizer"))
+    featurizer.fit([], nlu)
+    test = messages("from new york to 12345")
+    featurizer.process(test)
+    block = test[0].sparse[0]
+    assert block.sequence == [[], [(1, 1.0)], [(1, 1.0)], [], [(0, 1.0)]]
+    assert block.sentence == [(0, 1.0), (1, 1.0)]
+
+
+def test_sentence_row_equals_analysing_the_joined_text() -> None:
+    train = messages("Hello there, general Kenobi!", "you are a bold one", "I don't like sand")
+    for options in ({"analyzer": "char_wb", "min_ngram": 1, "max_ngram": 4}, {}):
+        cvf = CountVectorsFeaturizer(config("CountVectorsFeaturizer", **options))
+        cvf.fit(train, data())
+        test = messages("hello there you bold general", "", "sand sand  sand!")
+        cvf.process(test)
+        for message in test:
+            joined = " ".join(cvf.token_texts(message))
+            assert message.sparse[0].sentence == cvf._row(joined)

@@ -1,0 +1,194 @@
+"""Training loop for DIET-style models, and their export to ONNX."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from stratus.nlu.component import write_json
+from stratus.nlu.features import MASK, SENT_IDS, FeatureLayout, build_inputs
+from stratus.nlu.message import Message
+from stratus.nlu.onnx_model import META_FILE, TRANSITIONS_FILE
+from stratus.nlu.pipeline import MAX_TOKENS
+from stratus_train.export import export_onnx
+from stratus_train.layers import bake_masks
+from stratus_train.network import DietNetwork, TaskSpec, input_signature
+
+logger = logging.getLogger(__name__)
+Progress = Callable[[str], None]
+
+
+@dataclass
+class TrainingSet:
+    inputs: list[dict[str, np.ndarray]]  # per example, batch axis of 1
+    label_ids: np.ndarray  # [n] int32, -1 where the example has no label
+    tags: dict[str, list[np.ndarray]]  # kind -> per example [tokens] int32
+
+
+def collate(items: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Stack single-example inputs into one batch, padding with inert zeros.
+
+    Equal to `build_inputs` on the whole batch (zero values contribute nothing), but each
+    example is featurized once instead of once per epoch.
+    """
+    batch: dict[str, np.ndarray] = {}
+    for key in items[0]:
+        arrays = [a[key] for a in items]
+        shape = [len(arrays)] + [max(a.shape[d] for a in arrays) for d in range(1, arrays[0].ndim)]
+        out = np.zeros(shape, dtype=arrays[0].dtype)
+        for i, a in enumerate(arrays):
+            region: tuple[int | slice, ...] = (i, *[slice(0, s) for s in a.shape[1:]])
+            out[region] = a[0]
+        batch[key] = out
+    return batch
+
+
+def pad_tags(tags: list[np.ndarray], steps: int) -> np.ndarray:
+    out = np.zeros((len(tags), steps), dtype=np.int32)
+    for i, t in enumerate(tags):
+        out[i, : min(len(t), steps)] = t[:steps]
+    return out
+
+
+def batch_sizes(config: dict[str, Any], epoch: int) -> int:
+    """Rasa's linearly increasing batch size."""
+    sizes = config["batch_size"]
+    if not isinstance(sizes, list):
+        return int(sizes)
+    epochs = int(config["epochs"])
+    if epochs <= 1:
+        return int(sizes[0])
+    return int(sizes[0] + epoch * (sizes[-1] - sizes[0]) / (epochs - 1))
+
+
+def epoch_order(label_ids: np.ndarray, rng: np.random.Generator, balanced: bool) -> np.ndarray:
+    """Shuffled indices; `balanced` interleaves the labels so each batch sees many of them."""
+    if not balanced:
+        return rng.permutation(len(label_ids))
+    groups = [rng.permutation(np.flatnonzero(label_ids == lab)) for lab in np.unique(label_ids)]
+    order: list[int] = []
+    longest = max(len(g) for g in groups)
+    for i in range(longest):
+        round_ = [int(g[i]) for g in groups if i < len(g)]
+        rng.shuffle(round_)
+        order.extend(round_)
+    return np.asarray(order)
+
+
+def make_training_set(
+    messages: list[Message],
+    layout: FeatureLayout,
+    label_ids: list[int],
+    tags: dict[str, list[list[int]]],
+) -> TrainingSet:
+    return TrainingSet(
+        inputs=[build_inputs([m], layout, MAX_TOKENS) for m in messages],
+        label_ids=np.asarray(label_ids, dtype=np.int32),
+        tags={k: [np.asarray(t, dtype=np.int32) for t in v] for k, v in tags.items()},
+    )
+
+
+def train_network(
+    config: dict[str, Any],
+    layout: FeatureLayout,
+    spec: TaskSpec,
+    data: TrainingSet,
+    name: str,
+    progress: Progress,
+) -> DietNetwork:
+    seed = config.get("random_seed")
+    if seed is not None:
+        keras.utils.set_random_seed(int(seed))
+    rng = np.random.default_rng(seed)
+    net = DietNetwork(config, layout, spec, rng)
+    kinds = list(spec.tags)
+    signature = input_signature(layout)
+    names = [s.name for s in signature]
+    optimizer = keras.optimizers.Adam(float(config["learning_rate"]))
+
+    net.outputs(collate(data.inputs[:2]), training=False)  # build every layer
+    variables = net.trainable_variables
+
+    @tf.function(
+        input_signature=[
+            *signature,
+            tf.TensorSpec([None], tf.int32),
+            *[tf.TensorSpec([None, None], tf.int32) for _ in kinds],
+        ],
+        reduce_retracing=True,
+        autograph=False,  # plain Python loops over layers only: tracing is 2x faster
+    )
+    def step(*args: tf.Tensor) -> dict[str, tf.Tensor]:
+        x = dict(zip(names, args[: len(names)]))
+        label_ids = args[len(names)]
+        tags = dict(zip(kinds, args[len(names) + 1 :]))
+        with tf.GradientTape() as tape:
+            loss, metrics = net.training_loss(x, label_ids, tags)
+        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        return metrics
+
+    epochs = int(config["epochs"])
+    balanced = config["batch_strategy"] == "balanced" and bool(spec.labels)
+    report_every = max(1, epochs // 10)
+    started = time.perf_counter()
+    for epoch in range(epochs):
+        order = epoch_order(data.label_ids, rng, balanced)
+        size = batch_sizes(config, epoch)
+        totals: dict[str, float] = {}
+        seen = 0
+        for lo in range(0, len(order), size):
+            idx = order[lo : lo + size]
+            if config.get("drop_small_last_batch") and len(idx) < size and lo > 0:
+                continue
+            batch = collate([data.inputs[i] for i in idx])
+            steps = batch[MASK].shape[1]
+            args = [batch[n] for n in names]
+            args.append(data.label_ids[idx])
+            args.extend(pad_tags([data.tags[k][i] for i in idx], steps) for k in kinds)
+            metrics = step(*args)
+            for key, value in metrics.items():
+                totals[key] = totals.get(key, 0.0) + float(value) * len(idx)
+            seen += len(idx)
+        if (epoch + 1) % report_every == 0 or epoch + 1 == epochs:
+            shown = " ".join(f"{k}={v / max(seen, 1):.3f}" for k, v in sorted(totals.items()))
+            progress(f"{name}: epoch {epoch + 1}/{epochs} {shown}")
+    logger.debug("%s trained in %.1f s", name, time.perf_counter() - started)
+    return net
+
+
+def export_network(
+    net: DietNetwork, directory: Path, meta: dict[str, Any], check: list[dict[str, np.ndarray]]
+) -> float:
+    """Write model.onnx, meta.json and the CRF transitions; returns the TF/ONNX max difference."""
+    directory.mkdir(parents=True, exist_ok=True)
+    bake_masks(net)
+    signature = input_signature(net.layout)
+    names = [s.name for s in signature]
+
+    @tf.function(input_signature=signature)
+    def infer(*args: tf.Tensor) -> dict[str, tf.Tensor]:
+        return net.outputs(dict(zip(names, args)), training=False)
+
+    sample = collate(check) if check else None
+    difference = export_onnx(infer, signature, directory, sample)
+    if net.transitions:
+        np.savez(
+            directory / TRANSITIONS_FILE,
+            **{k: v.numpy().astype(np.float32) for k, v in net.transitions.items()},
+        )
+    write_json(
+        directory / META_FILE, {**meta, "layout": net.layout.as_dict(), "max_tokens": MAX_TOKENS}
+    )
+    return difference
+
+
+def has_sentence_features(data: TrainingSet) -> bool:
+    return any(bool(x[SENT_IDS].any()) for x in data.inputs)

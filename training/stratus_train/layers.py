@@ -1,0 +1,224 @@
+"""Keras building blocks of DIET, written to export cleanly to ONNX.
+
+Every op here has an onnxruntime kernel: the embedding bag is Gather + weighted sum (a
+sparse matmul), GELU is written with erf (Keras' own gelu exports an Erfc that onnxruntime
+rejects), and attention is plain MatMul/Softmax with an additive mask.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+
+def gelu(x: tf.Tensor) -> tf.Tensor:
+    return 0.5 * x * (1.0 + tf.math.erf(x / math.sqrt(2.0)))
+
+
+def connection_mask(rng: np.random.Generator, n_in: int, n_out: int, density: float) -> np.ndarray:
+    """Rasa's RandomlyConnectedDense mask: each input and each output keeps a connection."""
+    if density >= 1.0:
+        return np.ones((n_in, n_out), dtype=np.float32)
+    mask = rng.random((n_in, n_out)) < density
+    for i in range(max(n_in, n_out)):
+        mask[i % n_in, i % n_out] = True
+    return mask.astype(np.float32)
+
+
+def _constant_weight(layer: keras.layers.Layer, value: np.ndarray, name: str) -> keras.Variable:
+    # A non-trainable weight, not a tf.constant: Keras builds layers in a scratch graph.
+    return layer.add_weight(
+        shape=value.shape,
+        initializer=keras.initializers.Constant(value),
+        trainable=False,
+        name=name,
+    )
+
+
+class SparseDense(keras.layers.Layer):
+    """Dense layer over sparse rows given as (ids, values): an embedding bag.
+
+    `ids`/`values` have shape [..., nnz]; the result is sum_k values[..., k] * W[ids[..., k]].
+    Padding cells carry value 0, so they add nothing whatever their id.
+    """
+
+    def __init__(
+        self,
+        n_in: int,
+        units: int,
+        density: float,
+        reg: float,
+        rng: np.random.Generator,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.n_in, self.units, self.reg = max(n_in, 1), units, reg
+        self._mask = connection_mask(rng, self.n_in, units, density)
+
+    def build(self, input_shape: object = None) -> None:
+        self.kernel = self.add_weight(
+            shape=(self.n_in, self.units),
+            initializer="glorot_uniform",
+            name="kernel",
+            regularizer=keras.regularizers.L2(self.reg) if self.reg else None,
+        )
+        self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
+        self.mask = _constant_weight(self, self._mask, "mask")
+
+    baked = False  # set by `bake_masks` before export: the kernel then holds kernel * mask
+
+    def call(self, ids: tf.Tensor, values: tf.Tensor) -> tf.Tensor:
+        rows = tf.gather(self.kernel, ids)
+        if not self.baked:
+            # Gathering the mask too keeps a per-step cost of nnz rows, not the whole matrix.
+            rows *= tf.gather(self.mask, ids)
+        return tf.reduce_sum(rows * values[..., None], axis=-2) + self.bias
+
+
+class MaskedDense(keras.layers.Layer):
+    """A Dense layer whose kernel is randomly sparse (Rasa's RandomlyConnectedDense)."""
+
+    def __init__(
+        self,
+        units: int,
+        density: float,
+        reg: float,
+        rng: np.random.Generator,
+        activation: str | None = None,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.units, self.density, self.reg, self.rng = units, density, reg, rng
+        self.activation = activation
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        n_in = int(input_shape[-1])  # type: ignore[arg-type]
+        self.kernel = self.add_weight(
+            shape=(n_in, self.units),
+            initializer="glorot_uniform",
+            name="kernel",
+            regularizer=keras.regularizers.L2(self.reg) if self.reg else None,
+        )
+        self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
+        self.mask = _constant_weight(
+            self, connection_mask(self.rng, n_in, self.units, self.density), "mask"
+        )
+
+    baked = False
+
+    def call(self, x: tf.Tensor) -> tf.Tensor:
+        kernel = self.kernel if self.baked else self.kernel * self.mask
+        y = tf.matmul(x, kernel) + self.bias
+        if self.activation == "relu":
+            y = tf.nn.relu(y)
+        elif self.activation == "gelu":
+            y = gelu(y)
+        return y
+
+
+class Ffnn(keras.layers.Layer):
+    """Hidden layers (`hidden_layers_sizes`): dense + ReLU + dropout each."""
+
+    def __init__(
+        self,
+        sizes: list[int],
+        drop_rate: float,
+        density: float,
+        reg: float,
+        rng: np.random.Generator,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.dense = [MaskedDense(s, density, reg, rng, "relu") for s in sizes]
+        self.dropout = keras.layers.Dropout(drop_rate)
+
+    def call(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:
+        for layer in self.dense:
+            x = self.dropout(layer(x), training=training)
+        return x
+
+
+class TransformerBlock(keras.layers.Layer):
+    """Pre-norm encoder layer: LN -> self-attention -> residual; LN -> GELU FFN -> residual."""
+
+    def __init__(
+        self,
+        size: int,
+        heads: int,
+        drop_rate: float,
+        attention_drop: float,
+        reg: float,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(**kwargs)
+        if size % heads:
+            raise ValueError(f"transformer_size {size} is not divisible by {heads} heads")
+        self.size, self.heads = size, heads
+        regularizer = keras.regularizers.L2(reg) if reg else None
+        self.norm_attention = keras.layers.LayerNormalization(epsilon=1e-6)
+        self.qkv = keras.layers.Dense(3 * size, kernel_regularizer=regularizer)
+        self.attention_out = keras.layers.Dense(size, kernel_regularizer=regularizer)
+        self.norm_ffn = keras.layers.LayerNormalization(epsilon=1e-6)
+        self.ffn_in = keras.layers.Dense(4 * size, kernel_regularizer=regularizer)
+        self.ffn_out = keras.layers.Dense(size, kernel_regularizer=regularizer)
+        self.dropout = keras.layers.Dropout(drop_rate)
+        self.attention_dropout = keras.layers.Dropout(attention_drop)
+
+    def call(self, x: tf.Tensor, bias: tf.Tensor, training: bool = False) -> tf.Tensor:
+        batch, steps = tf.shape(x)[0], tf.shape(x)[1]
+        depth = self.size // self.heads
+        qkv = self.qkv(self.norm_attention(x))
+        qkv = tf.reshape(qkv, [batch, steps, 3, self.heads, depth])
+        qkv = tf.transpose(qkv, [2, 0, 3, 1, 4])  # [3, batch, heads, steps, depth]
+        q, k, v = qkv[0], qkv[1], qkv[2]
+        logits = tf.matmul(q, k, transpose_b=True) / math.sqrt(depth) + bias
+        weights = self.attention_dropout(tf.nn.softmax(logits, axis=-1), training=training)
+        attended = tf.transpose(tf.matmul(weights, v), [0, 2, 1, 3])
+        attended = tf.reshape(attended, [batch, steps, self.size])
+        x = x + self.dropout(self.attention_out(attended), training=training)
+        hidden = self.dropout(gelu(self.ffn_in(self.norm_ffn(x))), training=training)
+        return x + self.dropout(self.ffn_out(hidden), training=training)
+
+
+class TransformerEncoder(keras.layers.Layer):
+    """Projection to `transformer_size`, N blocks, final layer norm (Rasa's encoder)."""
+
+    def __init__(
+        self,
+        layers: int,
+        size: int,
+        heads: int,
+        drop_rate: float,
+        attention_drop: float,
+        reg: float,
+        density: float,
+        rng: np.random.Generator,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.embed = MaskedDense(size, density, reg, rng)
+        self.blocks = [
+            TransformerBlock(size, heads, drop_rate, attention_drop, reg) for _ in range(layers)
+        ]
+        self.norm = keras.layers.LayerNormalization(epsilon=1e-6)
+        self.dropout = keras.layers.Dropout(drop_rate)
+
+    def call(self, x: tf.Tensor, mask: tf.Tensor, training: bool = False) -> tf.Tensor:
+        # Additive attention bias: padded keys get -1e9 before the softmax.
+        bias = (1.0 - mask[:, None, None, :]) * -1e9
+        x = self.dropout(self.embed(x), training=training)
+        for block in self.blocks:
+            x = block(x, bias, training=training)
+        return self.norm(x)
+
+
+def bake_masks(model: keras.layers.Layer) -> None:
+    """Fold each connection mask into its kernel, so the exported graph carries no masks
+    (they are as large as the kernels). Training must not continue afterwards."""
+    for layer in model._flatten_layers(include_self=True, recursive=True):
+        if isinstance(layer, SparseDense | MaskedDense) and not layer.baked:
+            layer.kernel.assign(layer.kernel * layer.mask)
+            layer.baked = True

@@ -1,0 +1,207 @@
+"""The DIET network (also ResponseSelector's): sparse + dense features -> transformer ->
+label similarities and CRF tag scores.
+
+Design: the [CLS] (sentence) vector sits at position 0 and the tokens after it. DIET has
+no positional encoding, so where the sentence vector sits changes nothing, and position 0
+needs no gather to find it in a padded batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from stratus.nlu.features import (
+    MASK,
+    SENT_DENSE,
+    SENT_IDS,
+    SENT_VALS,
+    SEQ_DENSE,
+    SEQ_IDS,
+    SEQ_VALS,
+    FeatureLayout,
+)
+from stratus.nlu.onnx_model import LABEL_SCORES, TAG_LOGITS
+from stratus_train.crf import crf_nll
+from stratus_train.layers import Ffnn, MaskedDense, SparseDense, TransformerEncoder
+
+
+@dataclass
+class TaskSpec:
+    """What the network predicts."""
+
+    labels: list[str]
+    label_features: np.ndarray  # [labels, label feature dim]
+    tags: dict[str, list[str]] = field(default_factory=dict)  # kind -> tag names ("O" first)
+
+
+def text_option(config: dict[str, Any], key: str) -> Any:
+    """Options Rasa lets be a number or a {text:, label:} mapping."""
+    value = config[key]
+    return value.get("text") if isinstance(value, dict) else value
+
+
+def label_option(config: dict[str, Any], key: str) -> Any:
+    value = config[key]
+    return value.get("label") if isinstance(value, dict) else value
+
+
+def input_signature(layout: FeatureLayout) -> list[tf.TensorSpec]:
+    specs = [
+        tf.TensorSpec([None, None, None], tf.int64, SEQ_IDS),
+        tf.TensorSpec([None, None, None], tf.float32, SEQ_VALS),
+        tf.TensorSpec([None, None], tf.int64, SENT_IDS),
+        tf.TensorSpec([None, None], tf.float32, SENT_VALS),
+        tf.TensorSpec([None, None], tf.float32, MASK),
+    ]
+    if layout.dense:
+        specs += [
+            tf.TensorSpec([None, None, layout.dense_dim], tf.float32, SEQ_DENSE),
+            tf.TensorSpec([None, layout.dense_dim], tf.float32, SENT_DENSE),
+        ]
+    return specs
+
+
+class DietNetwork(keras.Model):
+    def __init__(
+        self,
+        config: dict[str, Any],
+        layout: FeatureLayout,
+        spec: TaskSpec,
+        rng: np.random.Generator,
+    ) -> None:
+        super().__init__()
+        self.config, self.layout, self.spec = config, layout, spec
+        reg = float(config["regularization_constant"])
+        density = float(config["connection_density"])
+        drop = float(config["drop_rate"])
+        dense_dim = int(text_option(config, "dense_dimension"))
+        self.seq_sparse = SparseDense(layout.sparse_dim, dense_dim, density, reg, rng)
+        self.sent_sparse = SparseDense(layout.sparse_dim, dense_dim, density, reg, rng)
+        self.sparse_dropout = float(drop) if config["use_sparse_input_dropout"] else 0.0
+        self.dense_dropout = keras.layers.Dropout(drop if config["use_dense_input_dropout"] else 0)
+        self.text_ffnn = Ffnn(
+            list(text_option(config, "hidden_layers_sizes") or []), drop, density, reg, rng
+        )
+        layers = int(text_option(config, "number_of_transformer_layers") or 0)
+        self.encoder = None
+        if layers > 0:
+            size = int(text_option(config, "transformer_size") or 256)
+            self.encoder = TransformerEncoder(
+                layers,
+                size,
+                int(config["number_of_attention_heads"]),
+                drop,
+                float(config["drop_rate_attention"]),
+                reg,
+                density,
+                rng,
+            )
+        emb = int(config["embedding_dimension"])
+        self.text_embed = keras.layers.Dense(emb, kernel_regularizer=keras.regularizers.L2(reg))
+        # A frozen weight rather than a tf.constant: a captured eager tensor would become an
+        # extra input of the exported ONNX graph.
+        self.label_features = self.add_weight(
+            shape=spec.label_features.shape,
+            trainable=False,
+            name="label_features",
+            initializer=keras.initializers.Constant(spec.label_features.astype(np.float32)),
+        )
+        self.label_sparse = MaskedDense(
+            int(label_option(config, "dense_dimension")), density, reg, rng
+        )
+        self.label_ffnn = Ffnn(
+            list(label_option(config, "hidden_layers_sizes") or []), drop, density, reg, rng
+        )
+        self.label_embed = keras.layers.Dense(emb, kernel_regularizer=keras.regularizers.L2(reg))
+        self.tag_heads = {k: keras.layers.Dense(len(t)) for k, t in spec.tags.items()}
+        self.transitions = {
+            k: self.add_weight(shape=(len(t), len(t)), initializer="zeros", name=f"{k}_crf")
+            for k, t in spec.tags.items()
+        }
+
+    def encode(self, x: dict[str, tf.Tensor], training: bool) -> tuple[tf.Tensor, tf.Tensor]:
+        """[CLS] vector [B, D] and token vectors [B, T, D]."""
+        seq_vals, sent_vals = x[SEQ_VALS], x[SENT_VALS]
+        if training and self.sparse_dropout:
+            # Rasa's SparseDropout: drop feature cells, no rescaling.
+            seq_vals *= tf.cast(
+                tf.random.uniform(tf.shape(seq_vals)) >= self.sparse_dropout, tf.float32
+            )
+            sent_vals *= tf.cast(
+                tf.random.uniform(tf.shape(sent_vals)) >= self.sparse_dropout, tf.float32
+            )
+        seq = self.seq_sparse(x[SEQ_IDS], seq_vals)
+        sent = self.sent_sparse(x[SENT_IDS], sent_vals)
+        if SEQ_DENSE in x:
+            seq = tf.concat([seq, self.dense_dropout(x[SEQ_DENSE], training=training)], -1)
+            sent = tf.concat([sent, self.dense_dropout(x[SENT_DENSE], training=training)], -1)
+        mask = x[MASK]
+        seq = seq * mask[..., None]
+        h = tf.concat([sent[:, None, :], seq], axis=1)
+        full_mask = tf.concat([tf.ones_like(mask[:, :1]), mask], axis=1)
+        h = self.text_ffnn(h, training=training)
+        if self.encoder is not None:
+            h = self.encoder(h, full_mask, training=training)
+        return h[:, 0], h[:, 1:]
+
+    def label_embeddings(self, training: bool) -> tf.Tensor:
+        h = self.label_ffnn(self.label_sparse(self.label_features), training=training)
+        return self.label_embed(h)
+
+    def outputs(self, x: dict[str, tf.Tensor], training: bool) -> dict[str, tf.Tensor]:
+        cls, tokens = self.encode(x, training)
+        out: dict[str, tf.Tensor] = {}
+        if self.spec.labels:
+            text = self.text_embed(cls)
+            out[LABEL_SCORES] = tf.matmul(text, self.label_embeddings(training), transpose_b=True)
+        entity_probs = None
+        for kind, head in self.tag_heads.items():
+            features = tokens
+            if kind != "entity" and entity_probs is not None:
+                # Roles and groups see the entity tag distribution (Rasa feeds them the tags).
+                features = tf.concat([tokens, entity_probs], -1)
+            logits = head(features)
+            out[TAG_LOGITS.format(kind=kind)] = logits
+            if kind == "entity":
+                entity_probs = tf.stop_gradient(tf.nn.softmax(logits))
+        return out
+
+    def training_loss(
+        self, x: dict[str, tf.Tensor], label_ids: tf.Tensor, tags: dict[str, tf.Tensor]
+    ) -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
+        out = self.outputs(x, training=True)
+        total = tf.add_n(self.losses) if self.losses else tf.constant(0.0)
+        metrics: dict[str, tf.Tensor] = {}
+        if LABEL_SCORES in out:
+            scores = out[LABEL_SCORES]
+            has_label = tf.cast(label_ids >= 0, tf.float32)
+            safe_ids = tf.maximum(label_ids, 0)
+            ce = tf.nn.sparse_softmax_cross_entropy_with_logits(safe_ids, scores)
+            weight = tf.maximum(tf.reduce_sum(has_label), 1.0)
+            label_loss = tf.reduce_sum(ce * has_label) / weight
+            if self.config["constrain_similarities"]:
+                # Rasa's constrain_similarities: also push every similarity towards its own
+                # sigmoid target, which keeps confidences comparable across messages.
+                targets = tf.one_hot(safe_ids, tf.shape(scores)[-1])
+                sig = tf.nn.sigmoid_cross_entropy_with_logits(targets, scores)
+                label_loss += tf.reduce_sum(tf.reduce_mean(sig, -1) * has_label) / weight
+            total += label_loss
+            correct = tf.cast(
+                tf.equal(tf.argmax(scores, -1, output_type=tf.int32), safe_ids), tf.float32
+            )
+            metrics["i_acc"] = tf.reduce_sum(correct * has_label) / weight
+            metrics["i_loss"] = label_loss
+        for kind in self.tag_heads:
+            nll = crf_nll(
+                out[TAG_LOGITS.format(kind=kind)], tags[kind], x[MASK], self.transitions[kind]
+            )
+            kind_loss = tf.reduce_mean(nll)
+            total += kind_loss
+            metrics[f"{kind[0]}_loss"] = kind_loss
+        metrics["loss"] = total
+        return total, metrics

@@ -1,0 +1,192 @@
+"""Trainers of the neural components: what their labels, tags and features are."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from stratus.nlu.component import Component, write_json
+from stratus.nlu.entity_tags import ENTITY, GROUP, ROLE, annotation_tags, tag_names
+from stratus.nlu.features import FeatureLayout
+from stratus.nlu.message import Message
+from stratus.nlu.onnx_model import META_FILE
+from stratus.nlu.pipeline import MAX_TOKENS
+from stratus.nlu.response_selector import UTTER_PREFIX
+from stratus.nlu.tokenizers import Tokenizer
+from stratus_train.embedding_trainer import (
+    Progress,
+    export_network,
+    make_training_set,
+    train_network,
+)
+from stratus_train.network import TaskSpec
+
+logger = logging.getLogger(__name__)
+# How many training examples the TF-vs-ONNX check runs on.
+CHECK_EXAMPLES = 32
+
+
+@dataclass
+class NeuralContext:
+    """What a neural trainer may look at besides its own config."""
+
+    components: list[Component]  # the components before this one, trained
+    tokenizer: Tokenizer | None
+    responses: Mapping[str, list[dict[str, Any]]]
+    progress: Progress
+
+
+def feature_keys(config: dict[str, Any], components: list[Component]) -> set[str] | None:
+    """Keys of the featurizers named in the `featurizers` option (None: all of them)."""
+    wanted = config.get("featurizers") or []
+    if not wanted:
+        return None
+    return {c.key for c in components if c.alias in wanted}
+
+
+def label_features(labels: list[str], tokenizer: Tokenizer | None) -> np.ndarray:
+    """Multi-hot label tokens (split only when `intent_tokenization_flag` is on)."""
+    tokens = [
+        [t.text for t in tokenizer.split_intent(label)] if tokenizer else [label]
+        for label in labels
+    ]
+    vocabulary = {w: i for i, w in enumerate(sorted({w for ws in tokens for w in ws}))}
+    features = np.zeros((len(labels), max(len(vocabulary), 1)), dtype=np.float32)
+    for row, words in enumerate(tokens):
+        for w in words:
+            features[row, vocabulary[w]] = 1.0
+    return features
+
+
+def _fit_and_export(
+    name: str,
+    config: dict[str, Any],
+    messages: list[Message],
+    layout: FeatureLayout,
+    spec: TaskSpec,
+    label_ids: list[int],
+    directory: Path,
+    meta: dict[str, Any],
+    progress: Progress,
+) -> None:
+    tags = {
+        kind: [
+            [
+                names.index(t)
+                for t in annotation_tags(
+                    m.tokens[:MAX_TOKENS], m.example, kind, bool(config.get("BILOU_flag"))
+                )
+            ]
+            if m.example
+            else [0] * len(m.tokens[:MAX_TOKENS])
+            for m in messages
+        ]
+        for kind, names in spec.tags.items()
+    }
+    data = make_training_set(messages, layout, label_ids, tags)
+    progress(
+        f"Training {name} on {len(messages)} examples ({len(spec.labels)} labels, "
+        f"{len(spec.tags.get('entity', []))} entity tags) ..."
+    )
+    net = train_network(config, layout, spec, data, name, progress)
+    worst = export_network(net, directory, meta, data.inputs[:CHECK_EXAMPLES])
+    logger.info("%s exported to ONNX (max |TF - ONNX| = %.1e)", name, worst)
+
+
+def train_diet(
+    component: Component, messages: list[Message], directory: Path, ctx: NeuralContext
+) -> None:
+    config = component.config
+    layout = FeatureLayout.of(messages, feature_keys(config, ctx.components))
+    intents = sorted({m.example.intent for m in messages if m.example and m.example.intent})
+    labels = intents if config["intent_classification"] else []
+    if labels and len(labels) < 2:
+        logger.warning(
+            "DIETClassifier needs at least 2 intents to classify; found %s. It "
+            "will not predict intents.",
+            labels,
+        )
+        labels = []
+    tags: dict[str, list[str]] = {}
+    if config["entity_recognition"]:
+        annotations = [a for m in messages if m.example for a in m.example.entities]
+        bilou = bool(config["BILOU_flag"])
+        for kind, values in (
+            (ENTITY, [a.entity for a in annotations]),
+            (ROLE, [a.role for a in annotations if a.role]),
+            (GROUP, [a.group for a in annotations if a.group]),
+        ):
+            if values:
+                tags[kind] = tag_names(values, bilou)
+    meta = {"labels": labels, "tags": tags}
+    if not labels and not tags:
+        logger.warning(
+            "DIETClassifier has nothing to learn (no intents to tell apart, no "
+            "entities); it will predict nothing."
+        )
+        write_json(directory / META_FILE, {**meta, "layout": layout.as_dict()})
+        return
+    spec = TaskSpec(labels, label_features(labels, ctx.tokenizer), tags)
+    index = {label: i for i, label in enumerate(labels)}
+    label_ids = [
+        index.get(m.example.intent, -1) if m.example and m.example.intent else -1 for m in messages
+    ]
+    _fit_and_export(
+        component.name, config, messages, layout, spec, label_ids, directory, meta, ctx.progress
+    )
+
+
+def train_response_selector(
+    component: Component, messages: list[Message], directory: Path, ctx: NeuralContext
+) -> None:
+    config = component.config
+    retrieval = [m for m in messages if m.example and m.example.response_key]
+    all_retrieval_intents = sorted(
+        {m.example.intent for m in retrieval if m.example and m.example.intent}
+    )
+    wanted = config.get("retrieval_intent")
+    if wanted:
+        retrieval = [m for m in retrieval if m.example and m.example.intent == wanted]
+    labels = sorted(
+        {m.example.full_intent for m in retrieval if m.example and m.example.full_intent}
+    )
+    responses = {
+        f"{UTTER_PREFIX}{k}": list(ctx.responses.get(f"{UTTER_PREFIX}{k}", [])) for k in labels
+    }
+    for key, found in responses.items():
+        if not found:
+            logger.warning(
+                "ResponseSelector: no response '%s' is defined; it will answer with "
+                "the key itself.",
+                key,
+            )
+    meta = {
+        "labels": labels,
+        "responses": responses,
+        "all_retrieval_intents": all_retrieval_intents,
+    }
+    layout = FeatureLayout.of(messages, feature_keys(config, ctx.components))
+    if len(labels) < 1:
+        write_json(directory / META_FILE, {**meta, "layout": layout.as_dict()})
+        return
+    spec = TaskSpec(labels, label_features(labels, ctx.tokenizer))
+    index = {label: i for i, label in enumerate(labels)}
+    label_ids = [
+        index[m.example.full_intent] for m in retrieval if m.example and m.example.full_intent
+    ]
+    _fit_and_export(
+        component.name, config, retrieval, layout, spec, label_ids, directory, meta, ctx.progress
+    )
+
+
+NeuralTrainer = Callable[[Component, list[Message], Path, NeuralContext], None]
+# The one table of trainers for the components the engine marks `neural`.
+NEURAL_TRAINERS: dict[str, NeuralTrainer] = {
+    "DIETClassifier": train_diet,
+    "ResponseSelector": train_response_selector,
+}

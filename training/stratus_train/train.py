@@ -1,0 +1,128 @@
+"""`stratus train`: a model directory from a project, skipped when nothing changed."""
+
+from __future__ import annotations
+
+import logging
+import platform
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from stratus import RASA_COMPATIBLE_VERSION, __version__
+from stratus.model.manifest import write_manifest
+from stratus.model.storage import new_model_dir
+from stratus.nlu.inputs import NLU_PART, NluInputs, load_nlu_inputs, unchanged_model
+from stratus.shared.config import ProjectConfig
+from stratus.shared.training_data.message import NluData
+from stratus_train.nlu import train_pipeline
+
+logger = logging.getLogger(__name__)
+Progress = Callable[[str], None]
+_VERSIONED = ("numpy", "tensorflow-cpu", "tensorflow", "keras", "tf2onnx", "onnx", "onnxruntime")
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    model_dir: Path
+    skipped: bool
+    seconds: float
+
+
+def library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version(), "stratus": __version__}
+    for name in _VERSIONED:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def write_model(
+    config: ProjectConfig,
+    pipeline: list[dict[str, Any]],
+    data: NluData,
+    out: Path,
+    responses: Mapping[str, list[dict[str, Any]]] | None = None,
+    intents: Sequence[str] = (),
+    entities: Sequence[str] = (),
+    fingerprint: str | None = None,
+    progress: Progress = print,
+) -> Path:
+    """Train the NLU pipeline into a new model directory under `out`, manifest last."""
+    inputs = NluInputs(
+        config, pipeline, data, dict(responses or {}), tuple(intents), tuple(entities)
+    )
+    model_dir = new_model_dir(Path(out))
+    try:
+        train_pipeline(
+            config.language,
+            pipeline,
+            data,
+            model_dir,
+            inputs.responses,
+            intents,
+            entities,
+            progress,
+        )
+        filled = replace(config, pipeline=pipeline).as_dict()
+        write_manifest(
+            model_dir,
+            stratus_version=__version__,
+            rasa_compatible_version=RASA_COMPATIBLE_VERSION,
+            model_id=uuid.uuid4().hex,
+            trained_at=datetime.now(UTC).isoformat(),
+            assistant_id=config.assistant_id,
+            config=filled,
+            parts=[NLU_PART],
+            fingerprints={NLU_PART: fingerprint or inputs.fingerprint()},
+            versions=library_versions(),
+        )
+    except BaseException:
+        # A half-written model must never become "the newest model" of the folder.
+        shutil.rmtree(model_dir, ignore_errors=True)
+        raise
+    return model_dir
+
+
+def train_inputs(
+    inputs: NluInputs, out: str | Path = "models", force: bool = False, progress: Progress = print
+) -> TrainResult:
+    started = time.perf_counter()
+    fingerprint = inputs.fingerprint()
+    if not force:
+        existing = unchanged_model(Path(out), {NLU_PART: fingerprint})
+        if existing is not None:
+            return TrainResult(existing, True, time.perf_counter() - started)
+    model_dir = write_model(
+        inputs.config,
+        inputs.pipeline,
+        inputs.data,
+        Path(out),
+        inputs.responses,
+        inputs.intents,
+        inputs.entities,
+        fingerprint,
+        progress,
+    )
+    return TrainResult(model_dir, False, time.perf_counter() - started)
+
+
+def train(
+    project: str | Path = ".",
+    out: str | Path = "models",
+    config: str | Path | None = None,
+    data: Sequence[str | Path] | None = None,
+    domain: str | Path | None = None,
+    force: bool = False,
+    progress: Progress = print,
+) -> TrainResult:
+    """Train a project's model (NLU part) unless the newest model in `out` is up to date."""
+    inputs = load_nlu_inputs(project, config=config, data=data, domain=domain)
+    return train_inputs(inputs, out, force, progress)
