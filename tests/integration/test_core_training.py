@@ -1,0 +1,174 @@
+"""Training the dialogue policies of Rasa's example bots into a model's `core/` folder,
+loading them with onnxruntime and replaying the bots' own stories and rules."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from stratus.core.policies import PolicyEnsemble, TEDPolicy
+from stratus.core.policies.states import new_tracker, prediction_states
+from stratus.core.story_graph import TrainingTracker, generate_trackers
+from stratus.shared.config import config_from_dict
+from stratus.shared.domain import Domain
+from stratus.shared.domain.constants import RULE_SNIPPET_ACTION
+from stratus.shared.events import ActionExecuted, ActionExecutionRejected
+from stratus.shared.project import Project, ProjectPaths, load_project
+from stratus_train.core import train_core, train_core_project
+from stratus_train.core.ted import fit_ted
+from stratus_train.core.ted_onnx import export_ted
+
+pytestmark = pytest.mark.slow
+EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "rasa-examples"
+
+
+def example(name: str) -> Project:
+    if not EXAMPLES.is_dir():
+        pytest.fail(f"{EXAMPLES} is missing: clone the repository next to shared/")
+    return load_project(ProjectPaths.discover(EXAMPLES / name))
+
+
+def replay(ensemble: PolicyEnsemble, training: TrainingTracker, domain: Domain) -> list[str]:
+    """Predicts every action of a story as `rasa test` does; returns the mistakes."""
+    running = new_tracker(domain, training.name)
+    mistakes = []
+    first = True
+    for event in training.tracker(domain).applied_events():
+        if isinstance(event, ActionExecuted) and event.action_name != RULE_SNIPPET_ACTION:
+            if not (first or training.is_unpredictable(event)):
+                gold = event.action_name or event.action_text
+                name, _ = ensemble.predict_next_action(running, domain)
+                loop = running.active_loop_name
+                if loop and name == loop and gold != loop:
+                    # the loop would reject: emulate it, as `rasa test` does
+                    running.update(ActionExecutionRejected(action_name=loop))
+                    name, _ = ensemble.predict_next_action(running, domain)
+                if name != gold:
+                    mistakes.append(f"{training.name}: predicted {name}, story says {gold}")
+            first = False
+        elif isinstance(event, ActionExecuted):
+            first = True
+        running.update(event)
+    return mistakes
+
+
+@pytest.fixture(scope="module")
+def moodbot_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, Path]:
+    project = example("moodbot")
+    model = tmp_path_factory.mktemp("moodbot")
+    train_core_project(project, model, progress=lambda _: None)
+    return project, model
+
+
+def test_core_folder_layout(moodbot_model: tuple[Project, Path]) -> None:
+    _, model = moodbot_model
+    core = model / "core"
+    assert sorted(p.relative_to(core).as_posix() for p in core.rglob("*") if p.is_file()) == [
+        "memoization_policy.json",
+        "policies.json",
+        "rule_policy.json",
+        "ted/meta.json",
+        "ted/model.onnx",
+    ]
+    meta = json.loads((core / "policies.json").read_text())
+    assert [p["type"] for p in meta["policies"]] == ["TEDPolicy", "MemoizationPolicy", "RulePolicy"]
+    ted = json.loads((core / "ted" / "meta.json").read_text())
+    assert ted["config"]["max_history"] == 5 and ted["config"]["epochs"] == 1
+    assert ted["onnx_max_difference"] < 1e-4
+
+
+def test_moodbot_stories_and_rules_replay_without_mistakes(
+    moodbot_model: tuple[Project, Path],
+) -> None:
+    project, model = moodbot_model
+    domain = project.training_domain()
+    ensemble = PolicyEnsemble.load(model / "core", domain)
+    trackers = generate_trackers(project.data.stories, project.data.rules, domain)
+    assert [m for t in trackers for m in replay(ensemble, t, domain)] == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "formbot",
+        "rules",
+        "concertbot",
+        "e2ebot",
+        "reminderbot",
+        "responseselectorbot",
+        "knowledgebasebot",
+    ],
+)
+def test_example_bots_replay_their_own_stories_and_rules(name: str, tmp_path: Path) -> None:
+    project = example(name)
+    train_core_project(project, tmp_path, progress=lambda _: None)
+    domain = project.training_domain()
+    ensemble = PolicyEnsemble.load(tmp_path / "core", domain)
+    trackers = generate_trackers(project.data.stories, project.data.rules, domain)
+    assert trackers
+    assert [m for t in trackers for m in replay(ensemble, t, domain)] == []
+
+
+def test_ted_onnx_agrees_with_tensorflow_and_learns_moodbot(tmp_path: Path) -> None:
+    project = example("moodbot")
+    domain = project.training_domain()
+    trackers = generate_trackers(project.data.stories, project.data.rules, domain)
+    net, featurizer, histories, _ = fit_ted(
+        trackers,
+        domain,
+        {"max_history": 5, "epochs": 40, "random_seed": 1},
+        progress=lambda _: None,
+    )
+    export_ted(net, featurizer.dimension, tmp_path, *featurizer.encode(histories[:2]))
+    (tmp_path / "meta.json").write_text(
+        json.dumps(
+            {"config": {"max_history": 5, "ranking_length": 0}, "featurizer": featurizer.as_dict()}
+        )
+    )
+    policy = TEDPolicy.load(tmp_path)
+    right = total = 0
+    for training in (t for t in trackers if not t.is_rule):
+        tracker = new_tracker(domain, "t")
+        for event in training.tracker(domain).applied_events():
+            if isinstance(event, ActionExecuted) and tracker.events:
+                states = prediction_states(tracker, domain, 5)
+                tf_scores = net.confidences(*featurizer.encode([states])).numpy()[0]
+                onnx = policy.predict(tracker, domain).probabilities
+                by_name = dict(zip(featurizer.actions, tf_scores.tolist()))
+                expected = [by_name[a] for a in domain.action_names_or_texts]
+                assert np.max(np.abs(np.asarray(onnx) - expected)) < 1e-4
+                total += 1
+                right += domain.action_names_or_texts[int(np.argmax(onnx))] == event.action_name
+            tracker.update(event)
+    assert total > 10 and right / total >= 0.9
+
+
+def test_memoization_and_rules_only_need_no_tensorflow_model(tmp_path: Path) -> None:
+    project = example("rules")
+    config = config_from_dict({"policies": [{"name": "RulePolicy"}]}, "config.yml")
+    result = train_core(
+        project.training_domain(),
+        project.data.stories,
+        project.data.rules,
+        config,
+        tmp_path,
+        progress=lambda _: None,
+    )
+    assert result.policies == ["RulePolicy"]
+    assert not (tmp_path / "core" / "ted").exists()
+
+
+def test_augmentation_feeds_ted_only(moodbot_model: tuple[Project, Path], tmp_path: Path) -> None:
+    project, plain = moodbot_model
+    train_core_project(project, tmp_path, progress=lambda _: None, augmentation_factor=10)
+    core = tmp_path / "core"
+    for file in ("memoization_policy.json", "rule_policy.json"):
+        assert json.loads((core / file).read_text()) == json.loads(
+            (plain / "core" / file).read_text()
+        )
+    ted = json.loads((core / "ted" / "meta.json").read_text())
+    ted_plain = json.loads((plain / "core" / "ted" / "meta.json").read_text())
+    assert ted["examples"] > ted_plain["examples"]

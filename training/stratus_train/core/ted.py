@@ -1,0 +1,272 @@
+"""TEDPolicy training: a transformer over dialogue turns, exported to ONNX.
+
+As Rasa's TED: each turn's features (ted_features.py) are embedded, a unidirectional
+transformer reads the last `max_history` turns, the last turn's output is embedded and
+compared (dot product) with a learned embedding of every action. Differences: the loss
+is a softmax over all actions instead of sampled negatives, the turn attributes share
+one input projection, end-to-end text is a bag of words, and there is no augmentation.
+The exported graph ends in the softmax, so serving reads confidences directly.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from stratus.core.policies.prediction import TED_POLICY_PRIORITY
+from stratus.core.policies.states import TEXT_KEY, USER, State
+from stratus.core.policies.ted import TED_META_FILE
+from stratus.core.policies.ted_features import TedFeaturizer
+from stratus.core.story_graph import TrainingTracker
+from stratus.shared.domain import Domain
+from stratus_train.core.examples import examples
+from stratus_train.core.ted_onnx import export_ted
+from stratus_train.layers import gelu
+
+logger = logging.getLogger(__name__)
+Progress = Callable[[str], None]
+
+# Rasa 3.6's TEDPolicy defaults, for the options this implementation uses.
+TED_DEFAULTS: dict[str, Any] = {
+    "priority": TED_POLICY_PRIORITY,
+    "max_history": None,
+    "epochs": 1,
+    "batch_size": [64, 256],
+    "learning_rate": 0.001,
+    "embedding_dimension": 20,
+    "transformer_size": 128,
+    "number_of_transformer_layers": 1,
+    "number_of_attention_heads": 4,
+    "drop_rate_dialogue": 0.1,
+    "drop_rate_attention": 0.0,
+    "regularization_constant": 0.001,
+    "ranking_length": 10,
+    "random_seed": None,
+    "constrain_similarities": False,
+    "model_confidence": "softmax",
+}
+
+
+def ted_config(options: dict[str, Any]) -> dict[str, Any]:
+    config = {**TED_DEFAULTS, **{k: v for k, v in options.items() if k != "name"}}
+    for key in ("transformer_size", "number_of_transformer_layers"):
+        if isinstance(config[key], dict):  # Rasa allows per-part sizes; the dialogue one counts
+            config[key] = config[key].get("dialogue", TED_DEFAULTS[key])
+    return config
+
+
+class TurnAttentionBlock(keras.layers.Layer):
+    """Pre-norm transformer layer over turns (attention with an additive bias)."""
+
+    def __init__(
+        self, size: int, heads: int, drop: float, attention_drop: float, reg: float, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        regularizer = keras.regularizers.L2(reg) if reg else None
+        self.size, self.heads = size, heads
+        self.norm1 = keras.layers.LayerNormalization(epsilon=1e-6)
+        self.qkv = keras.layers.Dense(3 * size, kernel_regularizer=regularizer)
+        self.out = keras.layers.Dense(size, kernel_regularizer=regularizer)
+        self.norm2 = keras.layers.LayerNormalization(epsilon=1e-6)
+        self.ffn_in = keras.layers.Dense(4 * size, kernel_regularizer=regularizer)
+        self.ffn_out = keras.layers.Dense(size, kernel_regularizer=regularizer)
+        self.drop = keras.layers.Dropout(drop)
+        self.attention_drop = keras.layers.Dropout(attention_drop)
+
+    def call(self, x: tf.Tensor, bias: tf.Tensor, training: bool = False) -> tf.Tensor:
+        batch, steps = tf.shape(x)[0], tf.shape(x)[1]
+        depth = self.size // self.heads
+        qkv = tf.reshape(self.qkv(self.norm1(x)), [batch, steps, 3, self.heads, depth])
+        qkv = tf.transpose(qkv, [2, 0, 3, 1, 4])
+        logits = tf.matmul(qkv[0], qkv[1], transpose_b=True) / math.sqrt(depth) + bias
+        weights = self.attention_drop(tf.nn.softmax(logits, axis=-1), training=training)
+        attended = tf.reshape(
+            tf.transpose(tf.matmul(weights, qkv[2]), [0, 2, 1, 3]), [batch, steps, self.size]
+        )
+        x = x + self.drop(self.out(attended), training=training)
+        hidden = self.drop(gelu(self.ffn_in(self.norm2(x))), training=training)
+        return x + self.drop(self.ffn_out(hidden), training=training)
+
+
+class TedNetwork(keras.Model):
+    def __init__(self, config: dict[str, Any], actions: int) -> None:
+        super().__init__()
+        size = int(config["transformer_size"])
+        heads = int(config["number_of_attention_heads"])
+        if size % heads:
+            raise ValueError(f"transformer_size {size} is not divisible by {heads} heads")
+        reg = float(config["regularization_constant"])
+        regularizer = keras.regularizers.L2(reg) if reg else None
+        drop = float(config["drop_rate_dialogue"])
+        self.turn_in = keras.layers.Dense(size, kernel_regularizer=regularizer)
+        self.input_drop = keras.layers.Dropout(drop)
+        self.blocks = [
+            TurnAttentionBlock(size, heads, drop, float(config["drop_rate_attention"]), reg)
+            for _ in range(int(config["number_of_transformer_layers"]))
+        ]
+        self.norm = keras.layers.LayerNormalization(epsilon=1e-6)
+        emb = int(config["embedding_dimension"])
+        self.dialogue_embed = keras.layers.Dense(emb, kernel_regularizer=regularizer)
+        self.action_embeddings = self.add_weight(
+            shape=(actions, emb),
+            initializer="glorot_uniform",
+            name="action_embeddings",
+            regularizer=regularizer,
+        )
+
+    def scores(self, turns: tf.Tensor, mask: tf.Tensor, training: bool = False) -> tf.Tensor:
+        steps = tf.shape(turns)[1]
+        # a turn sees itself and earlier turns only (Rasa's unidirectional encoder)
+        causal = tf.linalg.band_part(tf.ones([steps, steps]), -1, 0)
+        allowed = causal[None, None, :, :] * mask[:, None, None, :]
+        bias = (1.0 - allowed) * -1e9
+        x = self.input_drop(self.turn_in(turns), training=training)
+        for block in self.blocks:
+            x = block(x, bias, training=training)
+        last = self.norm(x)[:, -1]
+        dialogue = self.dialogue_embed(last)
+        return tf.matmul(dialogue, self.action_embeddings, transpose_b=True)
+
+    def confidences(self, turns: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
+        return tf.nn.softmax(self.scores(turns, mask, training=False), axis=-1)
+
+
+class _Adam:
+    """Adam written with plain TF ops: Keras' optimizer triples the tracing time, which
+    dominates training on small bots."""
+
+    def __init__(self, variables: Sequence[Any], rate: float) -> None:
+        self.variables = list(variables)
+        self.rate = rate
+        self.m = [tf.Variable(tf.zeros_like(v), trainable=False) for v in self.variables]
+        self.v = [tf.Variable(tf.zeros_like(v), trainable=False) for v in self.variables]
+        self.t = tf.Variable(0.0, trainable=False)
+
+    def apply(self, gradients: Sequence[tf.Tensor]) -> None:
+        beta1, beta2, epsilon = 0.9, 0.999, 1e-7
+        t = self.t.assign_add(1.0)
+        rate = self.rate * tf.sqrt(1.0 - beta2**t) / (1.0 - beta1**t)
+        for var, grad, m, v in zip(self.variables, gradients, self.m, self.v):
+            if grad is None:
+                continue
+            m.assign(beta1 * m + (1.0 - beta1) * grad)
+            v.assign(beta2 * v + (1.0 - beta2) * tf.square(grad))
+            var.assign_sub(rate * m / (tf.sqrt(v) + epsilon))
+
+
+def _batch_size(config: dict[str, Any], epoch: int) -> int:
+    sizes = config["batch_size"]
+    if not isinstance(sizes, list):
+        return int(sizes)
+    epochs = int(config["epochs"])
+    if epochs <= 1 or len(sizes) < 2:
+        return int(sizes[0])
+    return int(sizes[0] + epoch * (sizes[-1] - sizes[0]) / (epochs - 1))
+
+
+def _user_texts(all_states: Sequence[Sequence[State]]) -> list[str]:
+    return [
+        s[USER][TEXT_KEY] for states in all_states for s in states if s.get(USER, {}).get(TEXT_KEY)
+    ]
+
+
+def fit_ted(
+    trackers: Sequence[TrainingTracker],
+    domain: Domain,
+    options: dict[str, Any],
+    progress: Progress = print,
+) -> tuple[TedNetwork, TedFeaturizer, list[list[State]], dict[str, Any]]:
+    """Trains the network on the story trackers' examples; returns it with its
+    featurizer, the training histories and the filled config."""
+    config = ted_config(options)
+    max_history = int(config["max_history"]) if config.get("max_history") else None
+    stories = [t for t in trackers if not t.is_rule]
+    unique: dict[tuple[str, str], list[State]] = {}
+    for example in examples(stories, domain, max_history):
+        unique.setdefault(
+            (json.dumps(example.states, sort_keys=True), example.action), example.states
+        )
+    featurizer = TedFeaturizer.for_domain(domain, _user_texts(list(unique.values())))
+    histories = list(unique.values())
+    labels = np.asarray([featurizer.actions.index(a) for _, a in unique], np.int32)
+    seed = config.get("random_seed")
+    keras.utils.set_random_seed(int(seed) if seed is not None else 42)
+    rng = np.random.default_rng(seed if seed is not None else 42)
+    net = TedNetwork(config, len(featurizer.actions))
+    turns, mask = featurizer.encode(histories or [[{}]])
+    net.scores(turns[:1], mask[:1])  # build
+    if not histories:
+        return net, featurizer, histories, config
+    variables = net.trainable_variables
+    adam = _Adam(variables, float(config["learning_rate"]))
+
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec([None, None, featurizer.dimension], tf.float32),
+            tf.TensorSpec([None, None], tf.float32),
+            tf.TensorSpec([None], tf.int32),
+        ],
+        reduce_retracing=True,
+        autograph=False,  # plain Python loops over layers only
+    )
+    def step(x: tf.Tensor, m: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
+        with tf.GradientTape() as tape:
+            logits = net.scores(x, m, training=True)
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits))
+            if net.losses:
+                loss += tf.add_n(net.losses)
+        adam.apply(tape.gradient(loss, variables))
+        return loss
+
+    epochs = int(config["epochs"])
+    report_every = max(1, epochs // 5)
+    for epoch in range(epochs):
+        order = rng.permutation(len(histories))
+        size = _batch_size(config, epoch)
+        total = 0.0
+        for lo in range(0, len(order), size):
+            idx = order[lo : lo + size]
+            total += float(step(turns[idx], mask[idx], labels[idx])) * len(idx)
+        if (epoch + 1) % report_every == 0 or epoch + 1 == epochs:
+            progress(f"TEDPolicy: epoch {epoch + 1}/{epochs} loss={total / len(order):.3f}")
+    return net, featurizer, histories, config
+
+
+def train_ted(
+    trackers: Sequence[TrainingTracker],
+    domain: Domain,
+    options: dict[str, Any],
+    directory: Path,
+    progress: Progress = print,
+) -> dict[str, Any]:
+    """Trains on the story trackers, writes `directory/model.onnx` and `meta.json`;
+    returns the metadata (with the TF/ONNX difference on the training data)."""
+    started = time.perf_counter()
+    net, featurizer, histories, config = fit_ted(trackers, domain, options, progress)
+    directory.mkdir(parents=True, exist_ok=True)
+    difference = _export(net, featurizer, directory, histories[:64])
+    meta = {
+        "config": config,
+        "featurizer": featurizer.as_dict(),
+        "examples": len(histories),
+        "seconds": round(time.perf_counter() - started, 3),
+        "onnx_max_difference": difference,
+    }
+    (directory / TED_META_FILE).write_text(json.dumps(meta, indent=1, sort_keys=True), "utf-8")
+    return meta
+
+
+def _export(
+    net: TedNetwork, featurizer: TedFeaturizer, directory: Path, check: list[list[State]]
+) -> float:
+    turns, mask = featurizer.encode(check) if check else (np.zeros((0, 1, 1)), np.zeros((0, 1)))
+    return export_ted(net, featurizer.dimension, directory, turns, mask)
