@@ -113,7 +113,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from stratus_train.train import train
 
     project = make_project(tmp_path_factory.mktemp("project"))
-    result = train(project, out=project / "models", progress=lambda _: None)
+    result = train(project, out=project / "models", progress=lambda _: None, nlu_only=True)
     assert not result.skipped
     return result.model_dir
 

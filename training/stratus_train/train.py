@@ -16,9 +16,11 @@ from typing import Any
 
 from stratus import RASA_COMPATIBLE_VERSION, __version__
 from stratus.model.manifest import write_manifest
+from stratus.model.plan import CORE_PART, DOMAIN_FILE, TrainingPlan, plan_training
 from stratus.model.storage import new_model_dir
-from stratus.nlu.inputs import NLU_PART, NluInputs, load_nlu_inputs, unchanged_model
+from stratus.nlu.inputs import NLU_PART, NluInputs, unchanged_model
 from stratus.shared.config import ProjectConfig
+from stratus.shared.project import ProjectPaths
 from stratus.shared.training_data.message import NluData
 from stratus_train.nlu import train_pipeline
 
@@ -91,26 +93,71 @@ def write_model(
     return model_dir
 
 
-def train_inputs(
-    inputs: NluInputs, out: str | Path = "models", force: bool = False, progress: Progress = print
+def train_plan(
+    plan: TrainingPlan, out: str | Path = "models", force: bool = False, progress: Progress = print
 ) -> TrainResult:
+    """Train what the plan asks for into a new model under `out`, reusing unchanged parts."""
     started = time.perf_counter()
-    fingerprint = inputs.fingerprint()
+    out = Path(out)
+    fingerprints = plan.fingerprints
     if not force:
-        existing = unchanged_model(Path(out), {NLU_PART: fingerprint})
+        existing = unchanged_model(out, fingerprints)
         if existing is not None:
             return TrainResult(existing, True, time.perf_counter() - started)
-    model_dir = write_model(
-        inputs.config,
-        inputs.pipeline,
-        inputs.data,
-        Path(out),
-        inputs.responses,
-        inputs.intents,
-        inputs.entities,
-        fingerprint,
-        progress,
-    )
+    reusable = {} if force else plan.reusable(out)
+    model_dir = new_model_dir(out)
+    try:
+        if plan.nlu is not None:
+            if NLU_PART in reusable:
+                progress(f"nlu: unchanged, reusing it from {reusable[NLU_PART]}")
+                shutil.copytree(reusable[NLU_PART] / NLU_PART, model_dir / NLU_PART)
+            else:
+                inputs = plan.nlu
+                train_pipeline(
+                    inputs.config.language,
+                    inputs.pipeline,
+                    inputs.data,
+                    model_dir,
+                    inputs.responses,
+                    inputs.intents,
+                    inputs.entities,
+                    progress,
+                )
+        if plan.core_fingerprint is not None:
+            if CORE_PART in reusable:
+                progress(f"core: unchanged, reusing it from {reusable[CORE_PART]}")
+                shutil.copytree(reusable[CORE_PART] / CORE_PART, model_dir / CORE_PART)
+            else:
+                from stratus_train.core import train_core  # policies only when asked
+
+                project = plan.project
+                train_core(
+                    plan.domain,
+                    project.data.stories,
+                    project.data.rules,
+                    project.config,
+                    model_dir,
+                    progress,
+                )
+        (model_dir / DOMAIN_FILE).write_text(plan.domain.to_json(), "utf-8")
+        config = plan.project.config
+        if plan.nlu is not None:
+            config = replace(config, pipeline=plan.nlu.pipeline)
+        write_manifest(
+            model_dir,
+            stratus_version=__version__,
+            rasa_compatible_version=RASA_COMPATIBLE_VERSION,
+            model_id=uuid.uuid4().hex,
+            trained_at=datetime.now(UTC).isoformat(),
+            assistant_id=config.assistant_id,
+            config=config.as_dict(),
+            parts=list(fingerprints),
+            fingerprints=fingerprints,
+            versions=library_versions(),
+        )
+    except BaseException:
+        shutil.rmtree(model_dir, ignore_errors=True)
+        raise
     return TrainResult(model_dir, False, time.perf_counter() - started)
 
 
@@ -122,7 +169,10 @@ def train(
     domain: str | Path | None = None,
     force: bool = False,
     progress: Progress = print,
+    nlu_only: bool = False,
+    core_only: bool = False,
 ) -> TrainResult:
-    """Train a project's model (NLU part) unless the newest model in `out` is up to date."""
-    inputs = load_nlu_inputs(project, config=config, data=data, domain=domain)
-    return train_inputs(inputs, out, force, progress)
+    """Train a project's model unless the newest model in `out` is up to date."""
+    paths = ProjectPaths.discover(project, config=config, data=data, domain=domain)
+    plan = plan_training(paths, nlu_only=nlu_only, core_only=core_only)
+    return train_plan(plan, out, force, progress)

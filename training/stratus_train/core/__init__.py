@@ -3,9 +3,8 @@
 from stratus_train.core.train import (
     CORE_PART,
     CoreTrainResult,
-    core_fingerprint,
     train_core,
     train_core_project,
 )
 
-__all__ = ["CORE_PART", "CoreTrainResult", "core_fingerprint", "train_core", "train_core_project"]
+__all__ = ["CORE_PART", "CoreTrainResult", "train_core", "train_core_project"]

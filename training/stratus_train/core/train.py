@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import time
@@ -25,6 +24,7 @@ from stratus.core.policies.memoization import MEMOIZATION_FILE
 from stratus.core.policies.rule import RULE_POLICY_FILE
 from stratus.core.policies.ted import TED_DIR
 from stratus.core.story_graph import generate_trackers
+from stratus.model.plan import CORE_PART
 from stratus.shared.config import ProjectConfig
 from stratus.shared.domain import Domain
 from stratus.shared.exceptions import ConfigError, ProjectError
@@ -35,7 +35,6 @@ from stratus_train.core.memoization import compile_memoization
 from stratus_train.core.options import option_problems
 from stratus_train.core.rules import compile_rule_policy
 
-CORE_PART = "core"
 # `rasa train --augmentation` defaults to 50; glued stories multiply TED's training time
 # (moodbot: 3 s -> 9 s), so Stratus augments only when asked.
 DEFAULT_AUGMENTATION_FACTOR = 0
@@ -52,18 +51,6 @@ class CoreTrainResult:
     policies: list[str]
     trackers: int
     seconds: float
-
-
-def core_fingerprint(
-    domain: Domain, stories: Sequence[Story], rules: Sequence[Rule], policies: list[dict]
-) -> str:
-    """Changes exactly when anything the dialogue policies learn from changes."""
-    digest = hashlib.sha256(domain.to_json().encode("utf-8"))
-    digest.update(json.dumps(policies, sort_keys=True, default=str).encode("utf-8"))
-    items: list[Story | Rule] = [*stories, *rules]
-    for item in items:
-        digest.update(repr((item.name, item.steps, getattr(item, "condition", ()))).encode())
-    return digest.hexdigest()
 
 
 def check_actions(domain: Domain, stories: Sequence[Story], rules: Sequence[Rule]) -> None:

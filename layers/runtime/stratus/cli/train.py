@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from stratus.cli.options import add_project_arguments, project_paths
 from stratus.model.storage import DEFAULT_MODELS_DIR
 from stratus.shared.exceptions import StratusError
 
@@ -20,14 +21,13 @@ logger = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--project", default=".", help="project directory (default: .)")
-    parser.add_argument("--config", help="config file (default: <project>/config.yml)")
-    parser.add_argument("--domain", help="domain file or folder (default: <project>/domain.yml)")
-    parser.add_argument("--data", nargs="+", help="data files or folders (default: <project>/data)")
+    add_project_arguments(parser)
     parser.add_argument(
         "--out", default=DEFAULT_MODELS_DIR, help="folder of models to write to (default: models)"
     )
-    parser.add_argument("--nlu-only", action="store_true", help="train the NLU part only")
+    parts = parser.add_mutually_exclusive_group()
+    parts.add_argument("--nlu-only", action="store_true", help="train the NLU part only")
+    parts.add_argument("--core-only", action="store_true", help="train the dialogue part only")
     parser.add_argument(
         "--force", action="store_true", help="retrain even if the data and config are unchanged"
     )
@@ -38,14 +38,13 @@ def _progress(line: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from stratus.nlu.inputs import NLU_PART, load_nlu_inputs, unchanged_model
+    from stratus.model.plan import plan_training
+    from stratus.nlu.inputs import unchanged_model
 
     started = time.perf_counter()
-    inputs = load_nlu_inputs(args.project, config=args.config, data=args.data, domain=args.domain)
-    if not args.nlu_only:
-        logger.info("Stratus trains the NLU part of the model; dialogue policies come later.")
+    plan = plan_training(project_paths(args), nlu_only=args.nlu_only, core_only=args.core_only)
     if not args.force:
-        existing = unchanged_model(Path(args.out), {NLU_PART: inputs.fingerprint()})
+        existing = unchanged_model(Path(args.out), plan.fingerprints)
         if existing is not None:
             print(f"Nothing changed. You can use the old model stored at '{existing}'.")
             return 0
@@ -57,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
             "Training needs the training extra (TensorFlow, tf2onnx): "
             f"pip install 'stratus[train]' ({e})."
         ) from e
-    result = training.train_inputs(inputs, args.out, force=True, progress=_progress)
+    result = training.train_plan(plan, args.out, force=args.force, progress=_progress)
     print(
         f"Your Stratus model is trained and saved at '{result.model_dir}' "
         f"({time.perf_counter() - started:.1f} s)."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -9,7 +10,9 @@ from typing import Any
 
 from stratus import __version__
 from stratus.model.manifest import FORMAT_VERSION
+from stratus.shared.domain import Domain
 from stratus.shared.training_data.message import NluData
+from stratus.shared.training_data.stories import Rule, Story
 
 
 def fingerprint(value: Any) -> str:
@@ -56,3 +59,42 @@ def nlu_fingerprint(
             "domain": dict(domain or {}),
         }
     )
+
+
+def core_fingerprint(
+    domain: Domain,
+    stories: Sequence[Story],
+    rules: Sequence[Rule],
+    policies: Sequence[Mapping[str, Any]],
+) -> str:
+    """Changes exactly when anything the dialogue policies learn from changes."""
+    digest = hashlib.sha256(f"{FORMAT_VERSION}|{__version__}|".encode())
+    digest.update(domain.to_json().encode("utf-8"))
+    digest.update(json.dumps(list(policies), sort_keys=True, default=str).encode("utf-8"))
+    items: list[Story | Rule] = [*stories, *rules]
+    for item in items:
+        # steps carry file and line; a moved story should not retrain, so drop them
+        steps = [_step_key(s) for s in item.steps]
+        condition = [_step_key(s) for s in getattr(item, "condition", ())]
+        flags = (
+            getattr(item, "conversation_start", None),
+            getattr(item, "wait_for_user_input", None),
+        )
+        digest.update(repr((item.kind, item.name, steps, condition, flags)).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _step_key(step: Any) -> Any:
+    """A story step without where it was written."""
+    if dataclasses.is_dataclass(step) and not isinstance(step, type):
+        return (
+            type(step).__name__,
+            tuple(
+                (f.name, _step_key(getattr(step, f.name)))
+                for f in dataclasses.fields(step)
+                if f.name not in ("file", "line")
+            ),
+        )
+    if isinstance(step, tuple | list):
+        return tuple(_step_key(s) for s in step)
+    return repr(step)

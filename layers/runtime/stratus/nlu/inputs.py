@@ -6,7 +6,6 @@ without importing the training code at all.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,9 +15,9 @@ from stratus.model.fingerprint import nlu_fingerprint
 from stratus.model.manifest import read_manifest
 from stratus.model.storage import newest_model
 from stratus.nlu.registry import fill_pipeline
-from stratus.shared.config import ProjectConfig, load_config
+from stratus.shared.config import ProjectConfig
 from stratus.shared.exceptions import IncompatibleModelError
-from stratus.shared.project import ProjectPaths
+from stratus.shared.project import Project, ProjectPaths, load_project
 from stratus.shared.training_data.message import NluData
 
 NLU_PART = "nlu"
@@ -45,9 +44,20 @@ class NluInputs:
         )
 
 
-def _plain(value: Any) -> Any:
-    """YAML containers (with line numbers) as plain JSON values."""
-    return json.loads(json.dumps(value, default=str))
+def nlu_inputs_from_project(project: Project) -> NluInputs:
+    """What NLU training reads from a loaded project (the filled pipeline among it)."""
+    config = project.config
+    pipeline = fill_pipeline(config.pipeline, config.file, config.pipeline_lines)
+    # Only retrieval responses (`utter_faq/ask_name`) are what a ResponseSelector answers.
+    retrieval = {r.name: r.as_dict() for r in project.domain.responses if "/" in r.name}
+    return NluInputs(
+        config,
+        pipeline,
+        project.data.nlu,
+        retrieval,
+        tuple(project.domain.intent_names),
+        tuple(project.domain.entity_names),
+    )
 
 
 def load_nlu_inputs(
@@ -57,25 +67,20 @@ def load_nlu_inputs(
     domain: str | Path | None = None,
 ) -> NluInputs:
     """Read config.yml, the data files and the domain of a project (Rasa's default paths)."""
-    from stratus.shared.domain.loader import load_domain
-    from stratus.shared.training_data.files import load_training_data
-
     paths = ProjectPaths.discover(project, config=config, data=data, domain=domain)
-    project_config = load_config(paths.config)
-    pipeline = fill_pipeline(
-        project_config.pipeline, project_config.file, project_config.pipeline_lines
-    )
-    training = load_training_data(list(paths.data), project_dir=paths.root)
-    responses = {name: _plain(r.value) for name, r in training.responses.items()}
-    intents: tuple[str, ...] = ()
-    entities: tuple[str, ...] = ()
-    if paths.domain is not None:
-        loaded = load_domain(paths.domain)
-        for response in loaded.responses:
-            responses.setdefault(response.name, response.as_dict())
-        intents, entities = tuple(loaded.intent_names), tuple(loaded.entity_names)
-    retrieval = {k: v for k, v in responses.items() if "/" in k}  # only these are used
-    return NluInputs(project_config, pipeline, training.nlu, retrieval, intents, entities)
+    return nlu_inputs_from_project(load_project(paths))
+
+
+def newest_with_part(out: Path, part: str, fingerprint: str) -> Path | None:
+    """The newest model in `out` whose `part` was trained from exactly this fingerprint."""
+    newest = newest_model(out)
+    if newest is None:
+        return None
+    try:
+        manifest = read_manifest(newest)
+    except IncompatibleModelError:
+        return None
+    return newest if manifest.fingerprints.get(part) == fingerprint else None
 
 
 def unchanged_model(out: Path, fingerprints: dict[str, str]) -> Path | None:
