@@ -21,7 +21,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip check
 	@touch $(STAMP)
 
-install: $(STAMP)
+# dynalite (npm): a second, independent DynamoDB for the tracker-store contract tests.
+NPM_STAMP := infra/local/node_modules/.installed
+$(NPM_STAMP): infra/local/package.json infra/local/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix infra/local --no-audit --no-fund --silent && touch $(NPM_STAMP); \
+	else echo "npm not found: the dynalite tests will be skipped"; fi
+
+install: $(STAMP) $(NPM_STAMP)
 
 # sam-cli pins old boto3/click, so it lives in its own venv.
 $(SAM_STAMP): Makefile
