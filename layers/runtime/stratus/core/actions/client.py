@@ -1,0 +1,154 @@
+"""Custom-action clients: one interface that speaks the action-server JSON.
+
+A client takes Rasa's request (`next_action, sender_id, tracker, domain, version`) and
+returns the server's answer (`{"events": [...], "responses": [...]}`), or raises:
+`ActionRejection` (HTTP 400), `ActionDomainRequired` (449: send again with the domain),
+`ActionFailure` (404, 500, unreachable, malformed answer). The in-process client here
+runs Lambda-style handlers; the Lambda and HTTP clients live with the serverless door.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, NotRequired, Protocol, TypedDict
+
+from stratus.shared.events import JsonDict
+from stratus.shared.exceptions import ActionFailure, ActionRejection
+
+logger = logging.getLogger(__name__)
+
+# The Rasa version this assistant claims to the action server (rasa_sdk checks it).
+RASA_COMPATIBLE_VERSION = "3.6.21"
+
+Handler = Callable[[JsonDict, Any], Any]
+
+
+class ActionRequest(TypedDict):
+    """What the action server receives (Rasa's `_action_call_format`)."""
+
+    next_action: str
+    sender_id: str
+    tracker: JsonDict  # the tracker state with every event
+    domain: NotRequired[JsonDict]  # left out for some actions under selective domain
+    version: str
+
+
+class ActionResponse(TypedDict):
+    """What the action server answers; each response becomes a `bot` event."""
+
+    events: list[JsonDict]
+    responses: list[JsonDict]
+
+
+class ActionDomainRequired(ActionFailure):
+    """The action server needs the domain for this action (rasa_sdk's HTTP 449)."""
+
+
+class ActionClient(Protocol):
+    """Runs one custom action on an action server (or in this process)."""
+
+    def call(self, request: JsonDict) -> JsonDict:
+        """The server's `{"events", "responses"}` answer to `request`."""
+        ...
+
+
+def check_action_response(action_name: str, answer: Any) -> JsonDict:
+    """The answer if it has the action server's shape; raises ActionFailure otherwise."""
+    if not isinstance(answer, dict):
+        raise ActionFailure(
+            f"Action '{action_name}' answered {type(answer).__name__}, not an object."
+        )
+    events = answer.get("events") or []
+    responses = answer.get("responses") or []
+    if not isinstance(events, list) or not all(
+        isinstance(e, dict) and isinstance(e.get("event"), str) for e in events
+    ):
+        raise ActionFailure(f"Action '{action_name}' answered events that are not event objects.")
+    if not isinstance(responses, list) or not all(isinstance(r, dict) for r in responses):
+        raise ActionFailure(f"Action '{action_name}' answered responses that are not objects.")
+    return {"events": events, "responses": responses}
+
+
+def answer_from_status(action_name: str, status: int, body: Any) -> JsonDict:
+    """Maps an HTTP-style status and JSON body to an answer or the matching error, with
+    Rasa's meaning for each status."""
+    if 200 <= status < 300:
+        return check_action_response(action_name, body)
+    detail = body if isinstance(body, dict) else {}
+    if status == 400:
+        raise ActionRejection(
+            str(detail.get("action_name") or action_name), str(detail.get("error") or "")
+        )
+    if status == 449:
+        raise ActionDomainRequired(
+            f"Action '{action_name}' needs the domain: {detail.get('error')}"
+        )
+    if status == 404:
+        raise ActionFailure(f"The action server does not know action '{action_name}'.")
+    raise ActionFailure(f"Action '{action_name}' failed with status {status}: {body!r}")
+
+
+@dataclass
+class LambdaContext:
+    """The parts of AWS Lambda's context object handlers commonly read."""
+
+    function_name: str
+    aws_request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    timeout_seconds: float = 30.0
+    started: float = field(default_factory=time.monotonic)
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:local:000000000000:function:in-process"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.timeout_seconds - (time.monotonic() - self.started)) * 1000))
+
+
+class InProcessActionClient:
+    """Runs actions as Lambda-style handlers in this process.
+
+    A handler is `handler(event, context)`: `event` is the action-server request dict
+    and the result is the `{"events", "responses"}` dict, or an API-Gateway-style
+    `{"statusCode", "body"}` whose status carries Rasa's meaning (400 rejects, 449 asks
+    for the domain). `handlers` maps action names to handlers; `default` serves every
+    other action (like one Lambda running an action executor). A handler that raises
+    fails the action, except with `ActionRejection`, which rejects it.
+    """
+
+    def __init__(
+        self, handlers: Mapping[str, Handler] | None = None, default: Handler | None = None
+    ) -> None:
+        self.handlers = dict(handlers or {})
+        self.default = default
+
+    def call(self, request: JsonDict) -> JsonDict:
+        name = str(request.get("next_action"))
+        handler = self.handlers.get(name, self.default)
+        if handler is None:
+            raise ActionFailure(f"No in-process handler for action '{name}'.")
+        # A JSON round trip gives the handler what a remote server would get, and keeps
+        # it from changing the processor's own objects.
+        event = json.loads(json.dumps(request))
+        try:
+            result = handler(event, LambdaContext(function_name=name))
+        except (ActionRejection, ActionFailure):
+            raise
+        except Exception as error:
+            raise ActionFailure(
+                f"Action '{name}' raised {type(error).__name__}: {error}"
+            ) from error
+        if isinstance(result, dict) and "statusCode" in result:
+            body = result.get("body")
+            if isinstance(body, str):
+                try:
+                    body = json.loads(body) if body else {}
+                except ValueError:
+                    raise ActionFailure(
+                        f"Action '{name}' answered a body that is not JSON."
+                    ) from None
+            return answer_from_status(name, int(result["statusCode"]), body)
+        return check_action_response(name, json.loads(json.dumps(result)))
