@@ -19,14 +19,14 @@ def crf_nll(
     pair = tf.einsum("bti,ij,btj->bt", one_hot[:, :-1], transitions, one_hot[:, 1:])
     binary = tf.reduce_sum(pair * mask[:, 1:], -1)
 
-    def step(alpha: tf.Tensor, inputs: tuple[tf.Tensor, tf.Tensor]) -> tf.Tensor:
-        emit, keep = inputs
-        new = tf.reduce_logsumexp(alpha[:, :, None] + transitions[None], axis=1) + emit
-        return tf.where(keep[:, None] > 0, new, alpha)
+    # A while loop rather than tf.scan: a batch of one-token sequences has no transition
+    # to scan over, and scan cannot stack an empty list in graph mode.
+    length = tf.shape(logits)[1]
 
-    alpha0 = logits[:, 0]
-    rest = (tf.transpose(logits[:, 1:], [1, 0, 2]), tf.transpose(mask[:, 1:], [1, 0]))
-    alphas = tf.scan(step, rest, initializer=alpha0)
-    final = tf.cond(tf.shape(logits)[1] > 1, lambda: alphas[-1], lambda: alpha0)
+    def step(t: tf.Tensor, alpha: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        new = tf.reduce_logsumexp(alpha[:, :, None] + transitions[None], axis=1) + logits[:, t]
+        return t + 1, tf.where(mask[:, t][:, None] > 0, new, alpha)
+
+    _, final = tf.while_loop(lambda t, _: t < length, step, (tf.constant(1), logits[:, 0]))
     log_z = tf.reduce_logsumexp(final, axis=-1)
     return (log_z - unary - binary) * tf.cast(tf.reduce_sum(mask, -1) > 0, logits.dtype)
