@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("stratus.cli.validate", "check a Rasa project for mistakes and summarise it"),
     "train": ("stratus.cli.train", "train a model from a Rasa project (needs the train extra)"),
     "parse": ("stratus.cli.parse", "print the NLU parse result of texts with a trained model"),
+    "shell": ("stratus.cli.shell", "talk to a trained model in the terminal"),
 }
 
 
