@@ -1,0 +1,378 @@
+"""NLU accuracy benchmark: Stratus (and, with --peer rasa, Rasa 3.6) on public datasets.
+
+    .venv/bin/python bench/nlu_accuracy.py [--datasets snips,hwu64,banking77,clinc150]
+        [--folds 1|all] [--epochs N] [--peer rasa] [--json out.json]
+
+Both systems train the same shared config (Rasa's default pipeline without
+FallbackClassifier) on the same deduplicated split with the same epochs, in one run, and
+are scored by the same evaluation code (stratus.evaluation): intent accuracy, entity F1
+(exact-span micro F1 for SNIPS, the HERMIT token-overlap F1 for HWU64), CLINC150 in-scope
+accuracy and out-of-scope recall, training time, model size and median parse latency
+(one message at a time, in process). With 100 epochs the figures are the full
+comparison; with --epochs N they are an equal-epochs comparison, and the table says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+DATASETS_DIR = REPO.parent / "shared" / "datasets"
+FULL_EPOCHS = 100
+WARM_UP = 20
+
+sys.path.insert(0, str(HERE))
+from nlu_systems import SystemRun, run_rasa, run_stratus  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    entity_metric: str | None = None  # "exact" (conlleval span F1) or "overlap" (HERMIT)
+    oos_label: str | None = None  # CLINC150's out-of-scope intent
+    folds: int = 1  # cross-validation folds shipped in folds/test_fold_<k>.yml
+
+
+DATASETS = {
+    "snips": Dataset("snips", entity_metric="exact"),
+    "hwu64": Dataset("hwu64", entity_metric="overlap", folds=10),
+    "banking77": Dataset("banking77"),
+    "clinc150": Dataset("clinc150", oos_label="oos"),
+}
+
+
+@dataclass(frozen=True)
+class Split:
+    dataset: Dataset
+    name: str  # "test" or "fold 3"
+    train: tuple[Path, ...]
+    test: Path
+
+
+def shared_config(epochs: int) -> dict[str, Any]:
+    """Rasa's default NLU pipeline (rasa init), no FallbackClassifier, so figures compare
+    with the papers'."""
+    return {
+        "recipe": "default.v1",
+        "language": "en",
+        "assistant_id": "stratus-nlu-benchmark",
+        "pipeline": [
+            {"name": "WhitespaceTokenizer"},
+            {"name": "RegexFeaturizer"},
+            {"name": "LexicalSyntacticFeaturizer"},
+            {"name": "CountVectorsFeaturizer"},
+            {
+                "name": "CountVectorsFeaturizer",
+                "analyzer": "char_wb",
+                "min_ngram": 1,
+                "max_ngram": 4,
+            },
+            {"name": "DIETClassifier", "epochs": epochs, "constrain_similarities": True},
+            {"name": "EntitySynonymMapper"},
+        ],
+    }
+
+
+def splits(dataset: Dataset, root: Path, folds: str) -> list[Split]:
+    base = root / dataset.name
+    if folds == "all" and dataset.folds > 1:
+        fold_files = [base / "folds" / f"test_fold_{k}.yml" for k in range(1, dataset.folds + 1)]
+        return [
+            Split(dataset, f"fold {k}", tuple(f for f in fold_files if f != test), test)
+            for k, test in enumerate(fold_files, start=1)
+        ]
+    name = "fold 1" if dataset.folds > 1 else "test"
+    return [Split(dataset, name, (base / "train.yml",), base / "test.yml")]
+
+
+def merged_yaml(paths: tuple[Path, ...], out: Path) -> Path:
+    """One Rasa NLU file holding the `nlu:` items of several files (for HWU64's folds)."""
+    if len(paths) == 1:
+        return paths[0]
+    items: list[Any] = []
+    for path in paths:
+        items.extend(yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or [])
+    out.write_text(yaml.safe_dump({"version": "3.1", "nlu": items}, allow_unicode=True), "utf-8")
+    return out
+
+
+def subsample(examples: list[Any], limit: int | None, seed: int = 0) -> list[Any]:
+    """At most `limit` examples, the same share of every intent (for quick plumbing runs)."""
+    if not limit or len(examples) <= limit:
+        return examples
+    rng = random.Random(seed)
+    by_intent: dict[str, list[Any]] = {}
+    for e in examples:
+        by_intent.setdefault(e.intent or "", []).append(e)
+    share = limit / len(examples)
+    kept = []
+    for group in by_intent.values():
+        kept.extend(rng.sample(group, max(1, round(len(group) * share))))
+    return kept
+
+
+@dataclass
+class Scores:
+    """What one system scored on one split."""
+
+    intent_accuracy: float | None = None
+    intent_f1: float | None = None  # weighted, as `rasa test` reports
+    entity_f1: float | None = None  # the dataset's published entity metric
+    entity_token_f1: float | None = None  # `rasa test`'s token-level weighted F1 (DIET)
+    in_scope_accuracy: float | None = None
+    oos_recall: float | None = None
+    train_seconds: float | None = None
+    model_mb: float | None = None
+    latency_median_ms: float | None = None
+    latency_p95_ms: float | None = None
+    peak_rss_mb: float | None = None
+    n_train: int = 0
+    n_test: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def score(split: Split, examples: list[Any], run: SystemRun, n_train: int) -> Scores:
+    from stratus.evaluation import evaluate_nlu
+    from stratus.evaluation.entities import exact_span_scores, overlap_scores
+    from stratus.evaluation.results import collect_results
+
+    evaluation = evaluate_nlu(examples, run.parses)
+    s = Scores(n_train=n_train, n_test=len(examples))
+    predicted = [(r.get("intent") or {}).get("name") for r in run.parses]
+    if examples:  # directly: Rasa's report needs two intents in the test set
+        s.intent_accuracy = sum(p == e.intent for p, e in zip(predicted, examples)) / len(examples)
+    if evaluation.intents:
+        s.intent_f1 = evaluation.intents.scores.f1
+    if "DIETClassifier" in evaluation.entities:
+        s.entity_token_f1 = evaluation.entities["DIETClassifier"].scores.f1
+    gold = [[a.as_dict() for a in e.entities] for e in examples]
+    pred = [[p for p in (r.get("entities") or [])] for r in run.parses]
+    if split.dataset.entity_metric == "exact":
+        s.entity_f1 = exact_span_scores(gold, pred).f1
+    elif split.dataset.entity_metric == "overlap":
+        tokens = [r.tokens for r in collect_results(examples, run.parses).entities]
+        s.entity_f1 = overlap_scores(gold, pred, tokens).f1 if tokens else None
+    if split.dataset.oos_label and evaluation.intents:
+        oos = split.dataset.oos_label
+        results = evaluation.intents.results
+        in_scope = [r for r in results if r.target != oos]
+        out_scope = [r for r in results if r.target == oos]
+        s.in_scope_accuracy = sum(r.prediction == r.target for r in in_scope) / len(in_scope)
+        s.oos_recall = sum(r.prediction == oos for r in out_scope) / max(1, len(out_scope))
+    s.train_seconds = run.train_seconds
+    s.model_mb = run.model_bytes / 1e6
+    lat = sorted(run.latencies_ms)
+    if lat:
+        s.latency_median_ms = statistics.median(lat)
+        s.latency_p95_ms = lat[min(len(lat) - 1, int(0.95 * len(lat)))]
+    s.peak_rss_mb = run.extra.get("peak_rss_mb")
+    s.extra = dict(run.extra)
+    return s
+
+
+def mean_scores(runs: list[Scores]) -> tuple[Scores, dict[str, float]]:
+    """Mean over folds (train time: mean per fold), plus the std of each metric."""
+    mean, std = Scores(), {}
+    for name in Scores.__dataclass_fields__:
+        values = [getattr(r, name) for r in runs]
+        if name == "extra" or any(v is None for v in values):
+            continue
+        setattr(mean, name, statistics.fmean(values))
+        std[name] = statistics.pstdev(values) if len(values) > 1 else 0.0
+    return mean, std
+
+
+METRICS = [
+    ("intent accuracy (%)", "intent_accuracy", 100.0, "{:.2f}"),
+    ("intent weighted F1 (%)", "intent_f1", 100.0, "{:.2f}"),
+    ("entity F1 (%)", "entity_f1", 100.0, "{:.2f}"),
+    ("entity token F1, rasa test (%)", "entity_token_f1", 100.0, "{:.2f}"),
+    ("in-scope accuracy (%)", "in_scope_accuracy", 100.0, "{:.2f}"),
+    ("out-of-scope recall (%)", "oos_recall", 100.0, "{:.2f}"),
+    ("training time (s)", "train_seconds", 1.0, "{:.1f}"),
+    ("model size (MB)", "model_mb", 1.0, "{:.2f}"),
+    ("parse latency median (ms)", "latency_median_ms", 1.0, "{:.3f}"),
+    ("parse latency p95 (ms)", "latency_p95_ms", 1.0, "{:.3f}"),
+    ("peak RSS while training (MB)", "peak_rss_mb", 1.0, "{:.0f}"),
+]
+
+
+def entity_metric_name(dataset: Dataset) -> str:
+    return {"exact": "exact-span micro", "overlap": "HERMIT token-overlap"}.get(
+        dataset.entity_metric or "", ""
+    )
+
+
+def table(results: list[dict[str, Any]], epochs: int) -> str:
+    from stratus.evaluation.writer import format_table
+
+    comparison = f"full ({epochs} epochs)" if epochs >= FULL_EPOCHS else f"equal epochs ({epochs})"
+    rows = []
+    for r in results:
+        dataset = DATASETS[r["dataset"]]
+        for label, key, scale, fmt in METRICS:
+            cells = []
+            for system in ("stratus", "rasa"):
+                s = r["systems"].get(system)
+                value = s["scores"].get(key) if s else None
+                std = s["std"].get(key) if s else None
+                cell = "-" if value is None else fmt.format(value * scale)
+                if value is not None and std:
+                    cell += " ±" + fmt.format(std * scale)
+                cells.append(cell)
+            if cells == ["-", "-"]:
+                continue
+            if key == "entity_f1":
+                label = f"entity F1, {entity_metric_name(dataset)} (%)"
+            rows.append([r["dataset"], r["split"], label, *cells, comparison])
+    headers = ["dataset", "split", "metric", "Stratus", "Rasa 3.6", "comparison"]
+    return format_table(headers, rows, left=3)
+
+
+def run_dataset(
+    dataset: Dataset, args: argparse.Namespace, config_path: Path, work: Path
+) -> dict[str, Any]:
+    from stratus.shared.training_data import load_training_data
+
+    per_system: dict[str, list[Scores]] = {"stratus": [], "rasa": []}
+    chosen = splits(dataset, args.datasets_dir, args.folds)
+    for split in chosen:
+        split_work = work / dataset.name / split.name.replace(" ", "_")
+        split_work.mkdir(parents=True, exist_ok=True)
+        train_data = load_training_data(list(split.train)).nlu
+        test_examples = list(load_training_data([split.test]).nlu.examples)
+        train_examples = subsample(list(train_data.examples), args.train_limit)
+        train_file = merged_yaml(split.train, split_work / "train.yml")
+        if len(train_examples) != len(train_data.examples):
+            from stratus.evaluation.folds import with_examples
+
+            train_data = with_examples(train_data, train_examples)
+            train_file = write_nlu_yaml(train_examples, split_work / "train_subsample.yml")
+        print(
+            f"[{dataset.name} {split.name}] train {len(train_examples)} examples, "
+            f"test {len(test_examples)} (deduplicated as Rasa does)",
+            flush=True,
+        )
+        n_train = len(train_examples)
+        stratus_run = run_stratus(config_path, train_data, test_examples, split_work / "stratus")
+        per_system["stratus"].append(score(split, test_examples, stratus_run, n_train))
+        print(f"  stratus: trained in {stratus_run.train_seconds:.1f} s", flush=True)
+        if args.peer == "rasa":
+            rasa_run = run_rasa(
+                args.rasa_venv, config_path, train_file, test_examples, split_work / "rasa"
+            )
+            per_system["rasa"].append(score(split, test_examples, rasa_run, n_train))
+            print(f"  rasa: trained in {rasa_run.train_seconds:.1f} s", flush=True)
+    out: dict[str, Any] = {
+        "dataset": dataset.name,
+        "split": chosen[0].name if len(chosen) == 1 else f"{len(chosen)}-fold mean",
+        "systems": {},
+    }
+    for system, runs in per_system.items():
+        if runs:
+            mean, std = mean_scores(runs) if len(runs) > 1 else (runs[0], {})
+            out["systems"][system] = {
+                "scores": asdict(mean),
+                "std": std,
+                "per_split": [asdict(r) for r in runs],
+            }
+    return out
+
+
+def write_nlu_yaml(examples: list[Any], out: Path) -> Path:
+    """Examples (entities written as Rasa's JSON annotation) as a Rasa NLU file."""
+    by_intent: dict[str, list[str]] = {}
+    for e in examples:
+        text, last = "", 0
+        for a in sorted(e.entities, key=lambda a: a.start):
+            ann: dict[str, Any] = {"entity": a.entity}
+            if a.value != e.text[a.start : a.end]:
+                ann["value"] = a.value
+            for key in ("role", "group"):
+                if getattr(a, key):
+                    ann[key] = getattr(a, key)
+            text += e.text[last : a.start] + f"[{e.text[a.start : a.end]}]" + json.dumps(ann)
+            last = a.end
+        by_intent.setdefault(e.full_intent or "", []).append(text + e.text[last:])
+    items = [
+        {"intent": intent, "examples": "".join(f"- {t}\n" for t in texts)}
+        for intent, texts in by_intent.items()
+    ]
+    out.write_text(yaml.safe_dump({"version": "3.1", "nlu": items}, allow_unicode=True), "utf-8")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--datasets", default="snips,hwu64,banking77,clinc150")
+    parser.add_argument(
+        "--folds", choices=["1", "all"], default="1", help="HWU64: fold 1 or all 10"
+    )
+    parser.add_argument("--epochs", type=int, default=FULL_EPOCHS, help="DIET epochs, both systems")
+    parser.add_argument("--peer", choices=["rasa"], default=None, help="also run Rasa 3.6")
+    parser.add_argument("--json", type=Path, default=None, help="save all figures here")
+    parser.add_argument("--datasets-dir", type=Path, default=DATASETS_DIR)
+    parser.add_argument("--work", type=Path, default=None, help="keep models here (default: temp)")
+    parser.add_argument("--rasa-venv", type=Path, default=None, help="default: bench/peer_rasa.sh")
+    parser.add_argument(
+        "--train-limit", type=int, default=None, help="subsample training data (plumbing runs only)"
+    )
+    args = parser.parse_args(argv)
+    names = [n.strip() for n in args.datasets.split(",") if n.strip()]
+    unknown = [n for n in names if n not in DATASETS]
+    if unknown:
+        parser.error(f"unknown dataset(s) {unknown}; choose from {', '.join(DATASETS)}")
+    if args.peer == "rasa" and args.rasa_venv is None:
+        installed = subprocess.run(
+            ["bash", str(HERE / "peer_rasa.sh")], check=True, capture_output=True, text=True
+        )
+        args.rasa_venv = Path(installed.stdout.strip().splitlines()[-1])
+
+    with tempfile.TemporaryDirectory(prefix="stratus-bench-") as tmp:
+        work = args.work or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        config_path = work / "config.yml"
+        config_path.write_text(yaml.safe_dump(shared_config(args.epochs), sort_keys=False))
+        started = time.time()
+        results = [run_dataset(DATASETS[n], args, config_path, work) for n in names]
+
+    print()
+    print(
+        f"NLU accuracy: Stratus vs Rasa 3.6, same split, config and epochs "
+        f"({args.epochs}); {os.cpu_count()} CPUs; {time.time() - started:.0f} s in all"
+    )
+    if args.train_limit:
+        print(f"training data subsampled to {args.train_limit} examples: plumbing run only")
+    print(table(results, args.epochs))
+    if args.json:
+        meta = {
+            "epochs": args.epochs,
+            "comparison": "full" if args.epochs >= FULL_EPOCHS else "equal-epochs",
+            "config": shared_config(args.epochs),
+            "train_limit": args.train_limit,
+            "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+            "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        }
+        args.json.write_text(json.dumps({"meta": meta, "results": results}, indent=2))
+        print(f"\nSaved {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

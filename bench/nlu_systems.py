@@ -1,0 +1,129 @@
+"""The two systems the NLU benchmark runs: Stratus in process, Rasa 3.6 in its own venv."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import resource
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+WARM_UP = 20
+
+
+@dataclass
+class SystemRun:
+    """One trained model's parse results on a test set, and what it cost."""
+
+    parses: list[dict[str, Any]]
+    train_seconds: float
+    model_bytes: int
+    latencies_ms: list[float]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def dir_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def stratus_trainer() -> Any:
+    """Stratus' NLU training entry point: `train_nlu(config, nlu_data, out_dir) -> model_dir`."""
+    module = importlib.import_module("stratus_train.nlu")
+    if hasattr(module, "NluTrainer"):
+        return module.NluTrainer(progress=lambda line: print(f"    {line}", flush=True))
+    return module  # a module-level train_nlu function
+
+
+def run_stratus(
+    config_path: Path, train_data: Any, test_examples: list[Any], work: Path
+) -> SystemRun:
+    from stratus.nlu.interpreter import Interpreter
+    from stratus.shared.config import load_config
+
+    config = load_config(config_path)
+    work.mkdir(parents=True, exist_ok=True)
+    trainer = stratus_trainer()
+    started = time.perf_counter()
+    model_dir = Path(trainer.train_nlu(config, train_data, work / "models"))
+    train_seconds = time.perf_counter() - started
+    # Training runs in this process: its high-water mark (earlier datasets of the run included).
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+    started = time.perf_counter()
+    interpreter = Interpreter.load(model_dir)
+    load_seconds = time.perf_counter() - started
+    texts = [e.text for e in test_examples]
+    for text in texts[:WARM_UP]:
+        interpreter.parse(text)
+    parses, latencies = [], []
+    for text in texts:
+        t0 = time.perf_counter()
+        parses.append(interpreter.parse(text))
+        latencies.append((time.perf_counter() - t0) * 1000.0)
+    return SystemRun(
+        parses=parses,
+        train_seconds=train_seconds,
+        model_bytes=dir_bytes(model_dir),
+        latencies_ms=latencies,
+        extra={
+            "load_seconds": load_seconds,
+            "model_dir": str(model_dir),
+            "peak_rss_mb": peak_rss_mb,
+        },
+    )
+
+
+def run_rasa(
+    venv: Path, config_path: Path, train_file: Path, test_examples: list[Any], work: Path
+) -> SystemRun:
+    """`rasa train nlu` + parsing through Rasa's Python API, in a subprocess of the peer venv."""
+    work.mkdir(parents=True, exist_ok=True)
+    texts_file = work / "texts.json"
+    texts_file.write_text(json.dumps([e.text for e in test_examples], ensure_ascii=False))
+    env = {
+        **os.environ,
+        "RASA_TELEMETRY_ENABLED": "false",
+        # No cache: a cached second run would report a training time of nearly nothing.
+        "RASA_MAX_CACHE_SIZE": "0",
+        "RASA_CACHE_DIRECTORY": str(work / ".rasa-cache"),
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
+    command = [
+        str(venv.absolute() / "bin" / "python"),
+        str(HERE / "rasa_nlu_peer.py"),
+        "--config",
+        str(config_path),
+        "--train",
+        str(train_file),
+        "--texts",
+        str(texts_file),
+        "--out",
+        str(work),
+    ]
+    log = work / "rasa.log"
+    started = time.perf_counter()
+    with log.open("w") as f:
+        done = subprocess.run(command, cwd=work, env=env, stdout=f, stderr=subprocess.STDOUT)
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
+        raise RuntimeError(f"Rasa failed (exit {done.returncode}); log {log}:\n{tail}")
+    out = json.loads((work / "rasa_results.json").read_text())
+    return SystemRun(
+        parses=out["parses"],
+        train_seconds=out["train_seconds"],
+        model_bytes=out["model_bytes"],
+        latencies_ms=out["latencies_ms"],
+        extra={
+            "version": out["version"],
+            "import_seconds": out["import_seconds"],
+            "load_seconds": out["load_seconds"],
+            "peak_rss_mb": out["peak_rss_mb"],
+            "subprocess_seconds": wall,
+        },
+    )

@@ -1,0 +1,258 @@
+"""`stratus test [nlu|core]`: evaluate a trained model as `rasa test` does.
+
+`stratus test nlu` writes Rasa's result files (intent_report.json, intent_errors.json,
+<Extractor>_report.json, ... and the PNG plots) and prints a summary table. With
+`--cross-validation` it trains one model per fold instead of loading one. Dialogue
+(core) testing comes with the dialogue engine; until then `stratus test core` says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from stratus.shared.exceptions import StratusError
+
+if TYPE_CHECKING:
+    from stratus.evaluation.runner import CrossValidation, ModelLoader, NluTrainer
+    from stratus.shared.training_data.message import NluData
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_RESULTS = "results"
+DEFAULT_FOLDS = 5
+CORE_NOT_AVAILABLE = (
+    "stratus test core is not available yet: Stratus has no dialogue engine (policies) to "
+    "test stories with. Nothing was tested."
+)
+# Exit code for "this kind of test cannot run in this version" (argparse uses 2 as well).
+EXIT_NOT_AVAILABLE = 2
+
+
+def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    """Options of `stratus test`, repeated on its subcommands.
+
+    Subcommands get SUPPRESS defaults so `stratus test --out x nlu` keeps `--out x`.
+    """
+
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if suppress else value
+
+    parser.add_argument(
+        "--project", default=default("."), help="project directory (default: current directory)"
+    )
+    parser.add_argument(
+        "-m",
+        "--model",
+        default=default(None),
+        help="a model directory, or a folder of models whose newest is used (default: models)",
+    )
+    parser.add_argument(
+        "--out",
+        default=default(DEFAULT_RESULTS),
+        help="where to write the results (default: results)",
+    )
+
+
+def _nlu_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if suppress else value
+
+    parser.add_argument(
+        "-u", "--nlu", default=default(None), help="NLU test data: a file or folder (default: data)"
+    )
+    parser.add_argument(
+        "-c", "--config", default=default(None), help="config.yml for cross-validation training"
+    )
+    parser.add_argument(
+        "--cross-validation",
+        action="store_true",
+        default=default(False),
+        help="train and test on N folds of the data instead of testing a model",
+    )
+    parser.add_argument(
+        "-f",
+        "--folds",
+        type=int,
+        default=default(DEFAULT_FOLDS),
+        help="number of cross-validation folds (default: 5)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=default(0), help="seed of the cross-validation split"
+    )
+    parser.add_argument(
+        "--successes",
+        action="store_true",
+        default=default(False),
+        help="also write correct predictions",
+    )
+    parser.add_argument(
+        "--no-errors",
+        action="store_true",
+        default=default(False),
+        help="do not write incorrect predictions",
+    )
+    parser.add_argument(
+        "--no-plot",
+        dest="disable_plotting",
+        action="store_true",
+        default=default(False),
+        help="do not draw the PNG plots",
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    _common(parser, suppress=False)
+    _nlu_options(parser, suppress=False)
+    parser.add_argument("--stories", default=None, help="test stories (core; not available yet)")
+    sub = parser.add_subparsers(dest="test_target", metavar="{nlu,core}")
+    nlu = sub.add_parser("nlu", help="evaluate intents, entities and response selection")
+    _common(nlu, suppress=True)
+    _nlu_options(nlu, suppress=True)
+    core = sub.add_parser("core", help="evaluate dialogue on test stories (not available yet)")
+    _common(core, suppress=True)
+    core.add_argument("--stories", default=argparse.SUPPRESS, help="test stories")
+
+
+def run(args: argparse.Namespace) -> int:
+    target = getattr(args, "test_target", None)
+    if target == "core":
+        print(CORE_NOT_AVAILABLE, file=sys.stderr)
+        return EXIT_NOT_AVAILABLE
+    code = run_nlu(args)
+    if target is None and _has_test_stories(Path(args.project), args.stories):
+        # `stratus test` means both; do not let a green NLU run pass for a story test.
+        print(CORE_NOT_AVAILABLE, file=sys.stderr)
+        return EXIT_NOT_AVAILABLE
+    return code
+
+
+def _has_test_stories(project: Path, stories: str | None) -> bool:
+    folder = Path(stories) if stories else project / "tests"
+    if folder.is_file():
+        return True
+    return folder.is_dir() and any(
+        p.suffix in (".yml", ".yaml") for p in folder.rglob("*") if p.is_file()
+    )
+
+
+def _load_test_data(args: argparse.Namespace) -> NluData:
+    from stratus.shared.project import ProjectPaths
+    from stratus.shared.training_data import load_training_data
+
+    paths = ProjectPaths.discover(args.project, data=[args.nlu] if args.nlu else None)
+    if not paths.data:
+        raise StratusError(
+            f"No NLU data found in '{paths.root / 'data'}'; pass the test data with --nlu."
+        )
+    data = load_training_data(list(paths.data), project_dir=paths.root).nlu
+    for warning in data.warnings:
+        logger.warning("%s", warning)
+    if not data.examples:
+        raise StratusError(f"No NLU examples in {', '.join(str(p) for p in paths.data)}.")
+    return data
+
+
+def run_nlu(args: argparse.Namespace) -> int:
+    """`stratus test nlu`: print the summary table and write the result files."""
+    from stratus.evaluation import summary_table, write_results
+
+    data = _load_test_data(args)
+    started = time.perf_counter()
+    if args.cross_validation:
+        result = _cross_validate(args, data)
+        evaluation = result.evaluation
+        print(_cross_validation_table(result))
+        print()
+        print(f"All {result.folds} test folds together ({result.examples} examples):")
+    else:
+        from stratus.evaluation.runner import evaluate_model
+
+        parser = _loader()(_model_dir(args))
+        evaluation = evaluate_model(parser, data.examples)
+    written = write_results(
+        evaluation,
+        args.out,
+        errors=not args.no_errors,
+        successes=args.successes,
+        plot=not args.disable_plotting,
+    )
+    print(summary_table(evaluation))
+    took = time.perf_counter() - started
+    print(f"\nWrote {len(written)} files to {args.out}/ in {took:.1f} s.")
+    return 0
+
+
+def _model_dir(args: argparse.Namespace) -> Path:
+    from stratus.model import resolve_model_dir
+
+    return resolve_model_dir(args.model or Path(args.project) / "models")
+
+
+def _loader() -> ModelLoader:
+    """The NLU interpreter's loader (onnxruntime; imported only when a model is tested)."""
+    from stratus.nlu.interpreter import Interpreter
+
+    return Interpreter.load
+
+
+def _trainer() -> NluTrainer:
+    """Training lives in `stratus_train` (the `train` extra); the engine never imports it."""
+    try:
+        module = importlib.import_module("stratus_train.nlu")
+    except ImportError as e:
+        raise StratusError(
+            "Cross-validation trains models and needs the training extra: "
+            f"pip install 'stratus[train]' ({e})."
+        ) from e
+    trainer: NluTrainer = module.NluTrainer()
+    return trainer
+
+
+def _cross_validate(args: argparse.Namespace, data: NluData) -> CrossValidation:
+    from stratus.evaluation.runner import cross_validate
+    from stratus.shared.config import load_config
+    from stratus.shared.project import ProjectPaths
+
+    if args.folds < 2:
+        raise StratusError("--folds must be at least 2.")
+    paths = ProjectPaths.discover(args.project, config=args.config)
+    config = load_config(paths.config)
+    trainer, load = _trainer(), _loader()
+    with tempfile.TemporaryDirectory(prefix="stratus-cv-") as workdir:
+        try:
+            return cross_validate(
+                trainer,
+                load,
+                config,
+                data,
+                args.folds,
+                Path(workdir),
+                seed=args.seed,
+                progress=lambda line: print(line, flush=True),
+            )
+        except ValueError as e:
+            raise StratusError(str(e)) from e
+
+
+def _cross_validation_table(result: CrossValidation) -> str:
+    from stratus.evaluation.writer import format_table
+
+    rows = [
+        [part, metric, f"{mean:.4f}", f"{std:.4f}"]
+        for part, metrics in result.summary().items()
+        for metric, (mean, std) in metrics.items()
+    ]
+    header = f"Cross-validation, {result.folds} folds, test folds (mean and std over folds):"
+    if result.dropped:
+        header += (
+            f"\n{result.dropped} examples left out: their intents have fewer than "
+            f"{result.folds} examples."
+        )
+    return header + "\n" + format_table(["", "metric", "mean", "std"], rows)

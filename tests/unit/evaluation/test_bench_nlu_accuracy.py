@@ -1,0 +1,98 @@
+"""The NLU benchmark's own logic: splits, data written for Rasa, scoring and the table."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from stratus.shared.training_data import read_nlu_file
+from stratus.shared.training_data.message import EntityAnnotation, NluExample
+
+BENCH = Path(__file__).resolve().parents[3] / "bench"
+
+
+@pytest.fixture(scope="module")
+def bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("nlu_accuracy", BENCH / "nlu_accuracy.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["nlu_accuracy"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_hwu64_all_folds_train_on_the_other_nine(bench: ModuleType, shared: Path) -> None:
+    splits = bench.splits(bench.DATASETS["hwu64"], shared / "datasets", "all")
+    assert [s.name for s in splits] == [f"fold {k}" for k in range(1, 11)]
+    for split in splits:
+        assert len(split.train) == 9 and split.test not in split.train
+    one = bench.splits(bench.DATASETS["hwu64"], shared / "datasets", "1")
+    assert [(s.name, s.test.name) for s in one] == [("fold 1", "test.yml")]
+
+
+def test_examples_written_for_rasa_read_back_the_same(bench: ModuleType, tmp_path: Path) -> None:
+    examples = [
+        NluExample(
+            "fly from berlin to nyc",
+            "travel",
+            (
+                EntityAnnotation(9, 15, "city", "berlin", role="from"),
+                EntityAnnotation(19, 22, "city", "New York", role="to"),
+            ),
+        ),
+        NluExample("hello", "greet"),
+        NluExample("what's your name", "faq", response_key="ask_name"),
+    ]
+    path = bench.write_nlu_yaml(examples, tmp_path / "nlu.yml")
+    back = read_nlu_file(path).examples
+    assert [(e.text, e.full_intent, e.entities) for e in back] == [
+        (e.text, e.full_intent, e.entities) for e in examples
+    ]
+
+
+class _Run:
+    def __init__(self, parses: list[dict[str, Any]]) -> None:
+        self.parses = parses
+        self.train_seconds = 2.0
+        self.model_bytes = 3_000_000
+        self.latencies_ms = [1.0, 2.0, 3.0]
+        self.extra: dict[str, Any] = {}
+
+
+def _parse(name: str) -> dict[str, Any]:
+    return {"intent": {"name": name, "confidence": 0.9}, "entities": []}
+
+
+def test_clinc_in_scope_accuracy_and_oos_recall(bench: ModuleType) -> None:
+    examples = [
+        NluExample(t, i)
+        for t, i in [("a", "x"), ("b", "x"), ("c", "y"), ("d", "oos"), ("e", "oos")]
+    ]
+    predicted = ["x", "y", "y", "oos", "x"]
+    split = bench.Split(bench.DATASETS["clinc150"], "test", (), Path("t"))
+    s = bench.score(split, examples, _Run([_parse(p) for p in predicted]), 10)
+    assert s.intent_accuracy == pytest.approx(3 / 5)
+    assert s.in_scope_accuracy == pytest.approx(2 / 3)
+    assert s.oos_recall == pytest.approx(1 / 2)
+    assert (s.latency_median_ms, s.model_mb) == (2.0, 3.0)
+
+
+def test_table_names_the_comparison_and_the_entity_metric(bench: ModuleType) -> None:
+    scores = {"intent_accuracy": 0.9871, "entity_f1": 0.95}
+    result = {
+        "dataset": "snips",
+        "split": "test",
+        "systems": {
+            "stratus": {"scores": scores, "std": {}},
+            "rasa": {"scores": scores, "std": {}},
+        },
+    }
+    quick = bench.table([result], 5)
+    assert "equal epochs (5)" in quick and "98.71" in quick
+    assert "entity F1, exact-span micro (%)" in quick
+    assert "full (100 epochs)" in bench.table([result], 100)
