@@ -9,8 +9,7 @@ import pytest
 
 from stratus.core.policies.ensemble import PolicyEnsemble
 from stratus.model.manifest import read_manifest, verify_files
-from stratus.model.plan import DOMAIN_FILE
-from stratus.shared.domain import domain_from_dict
+from stratus.model.plan import load_model_domain
 from stratus.shared.exceptions import ProjectError
 
 pytestmark = pytest.mark.slow
@@ -37,7 +36,7 @@ def test_full_training_then_reuse_of_unchanged_parts(project: Path) -> None:
     assert manifest.parts == ["nlu", "core"]
     assert set(manifest.fingerprints) == {"nlu", "core"}
     assert verify_files(first.model_dir, manifest) == []
-    domain = domain_from_dict(__import__("json").loads((first.model_dir / DOMAIN_FILE).read_text()))
+    domain = load_model_domain(first.model_dir)
     ensemble = PolicyEnsemble.load(first.model_dir / "core", domain)
     assert ensemble is not None
 

@@ -16,7 +16,13 @@ from typing import Any
 
 from stratus import RASA_COMPATIBLE_VERSION, __version__
 from stratus.model.manifest import write_manifest
-from stratus.model.plan import CORE_PART, DOMAIN_FILE, TrainingPlan, plan_training
+from stratus.model.plan import (
+    CORE_PART,
+    DOMAIN_FILE,
+    TrainingPlan,
+    domain_to_model_json,
+    plan_training,
+)
 from stratus.model.storage import new_model_dir
 from stratus.nlu.inputs import NLU_PART, NluInputs, unchanged_model
 from stratus.shared.config import ProjectConfig
@@ -139,7 +145,7 @@ def train_plan(
                     model_dir,
                     progress,
                 )
-        (model_dir / DOMAIN_FILE).write_text(plan.domain.to_json(), "utf-8")
+        (model_dir / DOMAIN_FILE).write_text(domain_to_model_json(plan.domain), "utf-8")
         config = plan.project.config
         if plan.nlu is not None:
             config = replace(config, pipeline=plan.nlu.pipeline)

@@ -8,7 +8,6 @@ fit where they run.
 from __future__ import annotations
 
 import importlib.util
-import json
 import logging
 import sys
 from dataclasses import dataclass
@@ -19,11 +18,11 @@ from stratus.core.actions.client import ActionClient, InProcessActionClient
 from stratus.core.policies.ensemble import PolicyEnsemble
 from stratus.core.processor import MessageProcessor
 from stratus.model.manifest import Manifest
-from stratus.model.plan import CORE_PART, DOMAIN_FILE
+from stratus.model.plan import CORE_PART, load_model_domain
 from stratus.model.storage import load_manifest_of
 from stratus.nlu.inputs import NLU_PART
 from stratus.nlu.interpreter import Interpreter
-from stratus.shared.domain import Domain, domain_from_dict
+from stratus.shared.domain import Domain
 from stratus.shared.endpoints import AvailableEndpoints
 from stratus.shared.exceptions import IncompatibleModelError, ProjectError
 from stratus.shared.problems import Problem
@@ -51,7 +50,7 @@ class Agent:
                 f"The model at '{model_dir}' has no dialogue part (trained with --nlu-only); "
                 "train it without --nlu-only to hold conversations."
             )
-        domain = domain_from_dict(json.loads((model_dir / DOMAIN_FILE).read_text("utf-8")))
+        domain = load_model_domain(model_dir)
         interpreter = Interpreter.load(model_dir) if NLU_PART in manifest.parts else None
         policies = PolicyEnsemble.load(model_dir / CORE_PART, domain)
         return cls(model_dir, manifest, domain, interpreter, policies)

@@ -7,18 +7,30 @@ training cache does the same), and when nothing changed no model is written at a
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from stratus.model.fingerprint import core_fingerprint
 from stratus.nlu.inputs import NLU_PART, NluInputs, newest_with_part, nlu_inputs_from_project
-from stratus.shared.domain import Domain
+from stratus.shared.domain import Domain, domain_from_dict
 from stratus.shared.exceptions import ProjectError
 from stratus.shared.problems import Problem
 from stratus.shared.project import Project, ProjectPaths, load_project
 
 CORE_PART = "core"
 DOMAIN_FILE = "domain.json"
+
+
+def domain_to_model_json(domain: Domain) -> str:
+    """The domain as a model stores it: in declaration order, since the policies index
+    its action list (forms come last in the order they were declared)."""
+    return json.dumps(domain.as_dict(), ensure_ascii=False, default=str)
+
+
+def load_model_domain(model_dir: Path) -> Domain:
+    """The training domain a model was trained with."""
+    return domain_from_dict(json.loads((model_dir / DOMAIN_FILE).read_text("utf-8")))
 
 
 @dataclass(frozen=True)
