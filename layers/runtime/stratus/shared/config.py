@@ -40,6 +40,7 @@ TOP_LEVEL_KEYS = {
     "assistant_id",
     "data",
     "importers",
+    "version",  # Rasa 3.6 accepts (and ignores) a format version here too
     # graph recipe (graph.v1) keys, accepted so such configs load
     "train_schema",
     "predict_schema",
