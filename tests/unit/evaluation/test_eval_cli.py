@@ -12,6 +12,7 @@ import pytest
 
 from stratus.cli import test as test_cmd
 from stratus.shared.config import ProjectConfig
+from stratus.shared.exceptions import StratusError
 from stratus.shared.training_data.message import NluData
 
 NLU = """\
@@ -77,9 +78,9 @@ def run(argv: list[str]) -> int:
     return test_cmd.run(parser.parse_args(argv))
 
 
-def test_core_is_not_faked(capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(["core"]) == 2
-    assert "not available yet" in capsys.readouterr().err
+def test_core_without_test_stories_names_where_it_looked(tmp_path: Path) -> None:
+    with pytest.raises(StratusError, match=r"No test stories found in .*tests"):
+        run(["core", "--project", str(tmp_path)])
 
 
 def test_nlu_writes_reports_and_prints_the_summary(
@@ -99,15 +100,19 @@ def test_nlu_writes_reports_and_prints_the_summary(
     assert [e["text"] for e in errors] == ["hey", "hi and bye"]
 
 
-def test_plain_test_runs_nlu_but_fails_when_stories_cannot_be_tested(
-    project: Path, capsys: pytest.CaptureFixture[str]
+def test_plain_test_runs_nlu_and_then_the_test_stories(
+    project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    core_runs: list[list[Path]] = []
+    monkeypatch.setattr(
+        test_cmd, "run_core", lambda args: core_runs.append(test_cmd._story_paths(args)) or 1
+    )
     args = ["--project", str(project), "--out", str(project / "r"), "--no-plot"]
-    assert run(args) == 0
+    assert run(args) == 0 and core_runs == []  # no tests/ folder: NLU only
     (project / "tests").mkdir()
     (project / "tests" / "test_stories.yml").write_text("stories: []\n")
-    assert run(args) == 2
-    assert "not available yet" in capsys.readouterr().err
+    assert run(args) == 1  # the worse of the two exit codes
+    assert core_runs == [[project / "tests"]]
     assert (project / "r" / "intent_report.json").is_file()
 
 

@@ -2,8 +2,9 @@
 
 `stratus test nlu` writes Rasa's result files (intent_report.json, intent_errors.json,
 <Extractor>_report.json, ... and the PNG plots) and prints a summary table. With
-`--cross-validation` it trains one model per fold instead of loading one. Dialogue
-(core) testing comes with the dialogue engine; until then `stratus test core` says so.
+`--cross-validation` it trains one model per fold instead of loading one.
+`stratus test core` replays test stories (story_report.json, failed_test_stories.yml,
+story_confusion_matrix.png); plain `stratus test` runs both.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,12 +27,6 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_RESULTS = "results"
 DEFAULT_FOLDS = 5
-CORE_NOT_AVAILABLE = (
-    "stratus test core is not available yet: Stratus has no dialogue engine (policies) to "
-    "test stories with. Nothing was tested."
-)
-# Exit code for "this kind of test cannot run in this version" (argparse uses 2 as well).
-EXIT_NOT_AVAILABLE = 2
 
 
 def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
@@ -110,36 +104,77 @@ def _nlu_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     _common(parser, suppress=False)
     _nlu_options(parser, suppress=False)
-    parser.add_argument("--stories", default=None, help="test stories (core; not available yet)")
+    _core_options(parser, suppress=False)
     sub = parser.add_subparsers(dest="test_target", metavar="{nlu,core}")
     nlu = sub.add_parser("nlu", help="evaluate intents, entities and response selection")
     _common(nlu, suppress=True)
     _nlu_options(nlu, suppress=True)
-    core = sub.add_parser("core", help="evaluate dialogue on test stories (not available yet)")
+    core = sub.add_parser("core", help="evaluate dialogue on test stories")
     _common(core, suppress=True)
-    core.add_argument("--stories", default=argparse.SUPPRESS, help="test stories")
+    _core_options(core, suppress=True)
+
+
+def _core_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if suppress else value
+
+    parser.add_argument(
+        "-s",
+        "--stories",
+        nargs="+",
+        default=default(None),
+        help="test story files or folders (default: PROJECT/tests)",
+    )
+    parser.add_argument(
+        "--e2e",
+        action="store_true",
+        default=default(False),
+        help="run NLU on the stories' user texts and score intents and entities too",
+    )
+    parser.add_argument(
+        "--fail-on-prediction-errors",
+        action="store_true",
+        default=default(False),
+        help="exit 1 when a test story fails",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     target = getattr(args, "test_target", None)
     if target == "core":
-        print(CORE_NOT_AVAILABLE, file=sys.stderr)
-        return EXIT_NOT_AVAILABLE
+        return run_core(args)
     code = run_nlu(args)
-    if target is None and _has_test_stories(Path(args.project), args.stories):
-        # `stratus test` means both; do not let a green NLU run pass for a story test.
-        print(CORE_NOT_AVAILABLE, file=sys.stderr)
-        return EXIT_NOT_AVAILABLE
+    if target is None and _story_paths(args):
+        # `stratus test` means both, as `rasa test` does.
+        print()
+        code = max(code, run_core(args))
     return code
 
 
-def _has_test_stories(project: Path, stories: str | None) -> bool:
-    folder = Path(stories) if stories else project / "tests"
-    if folder.is_file():
-        return True
-    return folder.is_dir() and any(
+def _story_paths(args: argparse.Namespace) -> list[Path]:
+    if args.stories:
+        return [Path(p) for p in args.stories]
+    folder = Path(args.project) / "tests"
+    has_yaml = folder.is_dir() and any(
         p.suffix in (".yml", ".yaml") for p in folder.rglob("*") if p.is_file()
     )
+    return [folder] if has_yaml else []
+
+
+def run_core(args: argparse.Namespace) -> int:
+    """`stratus test core`: replay the test stories and write Rasa's result files."""
+    from stratus.core.testing import format_summary, run_core_test
+
+    stories = _story_paths(args)
+    if not stories:
+        raise StratusError(
+            f"No test stories found in '{Path(args.project) / 'tests'}'; pass them with --stories."
+        )
+    result = run_core_test(
+        _model_dir(args), stories, Path(args.out), Path(args.project), e2e=args.e2e
+    )
+    print(format_summary(result))
+    return 1 if args.fail_on_prediction_errors and result.failed else 0
 
 
 def _load_test_data(args: argparse.Namespace) -> NluData:
