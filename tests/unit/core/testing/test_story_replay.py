@@ -221,3 +221,19 @@ def test_without_e2e_nlu_is_not_run(tmp_path: Path, formbot_domain: Domain) -> N
         interpreter=Exploding(),
     )
     assert not outcome.failed
+
+
+def test_retrieval_intent_is_read_from_a_default_response_selector() -> None:
+    from stratus.core.testing.replay import _full_retrieval_intent
+
+    parsed = {
+        "intent": {"name": "faq", "confidence": 0.99},
+        "response_selector": {
+            "all_retrieval_intents": ["faq", "chitchat"],
+            "default": {"response": {"intent_response_key": "faq/parking"}, "ranking": []},
+        },
+    }
+    assert _full_retrieval_intent(parsed) == "faq/parking"
+    # a key of another retrieval intent does not make this one's full name
+    parsed["intent"]["name"] = "chitchat"
+    assert _full_retrieval_intent(parsed) is None

@@ -271,6 +271,10 @@ def _entity_key(entities: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
 
 def _full_retrieval_intent(parsed: dict[str, Any]) -> str | None:
     intent = (parsed.get("intent") or {}).get("name")
-    selector = (parsed.get("response_selector") or {}).get(intent) or {}
+    selectors = parsed.get("response_selector") or {}
+    # a ResponseSelector without `retrieval_intent` answers for every one, as "default"
+    selector = selectors.get(intent) or selectors.get("default") or {}
     key = (selector.get("response") or {}).get("intent_response_key")
-    return str(key) if key else None
+    if not key or not str(key).startswith(f"{intent}/"):
+        return None
+    return str(key)
