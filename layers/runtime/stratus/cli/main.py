@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("stratus.cli.train", "train a model from a Rasa project (needs the train extra)"),
     "parse": ("stratus.cli.parse", "print the NLU parse result of texts with a trained model"),
     "shell": ("stratus.cli.shell", "talk to a trained model in the terminal"),
+    "run": ("stratus.cli.run", "serve a trained model over HTTP (REST channel, HTTP API)"),
 }
 
 
