@@ -43,3 +43,19 @@ def test_crf_nll_matches_enumeration_with_padding_and_single_tokens() -> None:
     ).numpy()
     for b in range(3):
         assert one[b] == pytest.approx(brute_force_nll(logits[b], trans, tags[b], 1), abs=1e-4)
+
+
+def test_crf_nll_is_exact_with_widely_spread_scores() -> None:
+    """The forward pass runs in exp space (a matmul); large logits must neither overflow
+    nor lose precision."""
+    from stratus_train.crf import crf_nll
+
+    rng = np.random.default_rng(1)
+    logits = (rng.normal(size=(2, 3, 3)) * 40).astype("float32")
+    tags = rng.integers(0, 3, (2, 3)).astype("int32")
+    mask = np.array([[1, 1, 1], [1, 1, 0]], "float32")
+    trans = (rng.normal(size=(3, 3)) * 8).astype("float32")
+    got = crf_nll(tf.constant(logits), tf.constant(tags), tf.constant(mask), tf.constant(trans))
+    for b, n in enumerate([3, 2]):
+        expected = brute_force_nll(logits[b].astype("float64"), trans.astype("float64"), tags[b], n)
+        assert got.numpy()[b] == pytest.approx(expected, rel=1e-5, abs=1e-3)

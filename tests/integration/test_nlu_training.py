@@ -39,7 +39,7 @@ pipeline:
     min_ngram: 1
     max_ngram: 3
   - name: DIETClassifier
-    epochs: 60
+    epochs: 100
     transformer_size: 64
     number_of_transformer_layers: 1
     embedding_dimension: 16
@@ -128,7 +128,7 @@ def test_model_directory_has_manifest_with_hashes_and_filled_config(trained: Pat
     assert manifest.format_version == FORMAT_VERSION
     assert manifest.parts == ["nlu"] and len(manifest.fingerprints["nlu"]) == 64
     diet = next(c for c in manifest.config["pipeline"] if c["name"] == "DIETClassifier")
-    assert diet["epochs"] == 60 and diet["connection_density"] == 0.2  # a Rasa default
+    assert diet["epochs"] == 100 and diet["connection_density"] == 0.2  # a Rasa default
     assert "nlu/pipeline.json" in manifest.files
     assert any(f.endswith("DIETClassifier/model.onnx") for f in manifest.files)
     assert verify_files(trained, manifest) == []
@@ -255,6 +255,43 @@ def test_tensorflow_and_onnx_agree(trained: Path, tmp_path: Path) -> None:
     for batch in (messages[:1], messages):
         feeds = build_inputs(batch, layout, 512)
         assert compare(infer, tmp_path / "model.onnx", feeds) <= 1e-4
+
+
+def test_training_inputs_compute_what_the_exported_graph_computes(trained: Path) -> None:
+    """Training feeds flat sparse cells and runs the transformer on real tokens only
+    (`packed`); with dropout off that must equal the padded form that is exported."""
+    from stratus.nlu.features import build_inputs
+    from stratus.nlu.message import Message
+    from stratus_train.embedding_trainer import make_training_set
+    from stratus_train.network import DietNetwork, TaskSpec
+
+    interpreter = Interpreter.load(trained)
+    diet = next(c for c in interpreter.components if c.name == "DIETClassifier")
+    assert diet.model is not None
+    layout = diet.model.layout
+    texts = ["fly from Berlin to Rome", "hello", "", "a much longer message about flights"]
+    messages = [Message(t) for t in texts]
+    for component in interpreter.components:
+        if component.name in (
+            "WhitespaceTokenizer",
+            "RegexFeaturizer",
+            "LexicalSyntacticFeaturizer",
+            "CountVectorsFeaturizer",
+        ):
+            component.process(messages)
+    spec = TaskSpec(["a", "b"], np.eye(2, dtype=np.float32), {"entity": ["O", "U-x"]})
+    net = DietNetwork(dict(diet.config), layout, spec, np.random.default_rng(0))
+    data = make_training_set(
+        messages, layout, [0, 1, 0, 1], {"entity": [[0] * len(m.tokens) for m in messages]}
+    )
+    padded = net.outputs(build_inputs(messages, layout, 512), training=False)
+    flat = net.outputs(data.batch(np.arange(len(messages))), training=False, packed=True)
+    mask = build_inputs(messages, layout, 512)["mask"]
+    for key, value in padded.items():
+        got = flat[key].numpy()
+        if got.ndim == 3:  # token outputs: padding positions differ and are never read
+            got, value = got * mask[..., None], value.numpy() * mask[..., None]
+        np.testing.assert_allclose(got, np.asarray(value), atol=1e-4)
 
 
 def test_tensorflow_is_never_imported_when_parsing(trained: Path) -> None:

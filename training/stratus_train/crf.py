@@ -23,8 +23,18 @@ def crf_nll(
     # to scan over, and scan cannot stack an empty list in graph mode.
     length = tf.shape(logits)[1]
 
+    # logsumexp_i(alpha_i + T_ij) as a matmul in exp space, each factor shifted by its max:
+    # a [B, N] x [N, N] product instead of exp over [B, N, N] per token, which made the
+    # CRF a third of a SNIPS training step (157 BILOU tags). The floor only matters for
+    # tags already ~80 nats below the best path, whose share of the sum is nil anyway.
+    column_max = tf.reduce_max(transitions, axis=0)
+    exp_transitions = tf.exp(transitions - column_max[None])
+
     def step(t: tf.Tensor, alpha: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        new = tf.reduce_logsumexp(alpha[:, :, None] + transitions[None], axis=1) + logits[:, t]
+        top = tf.reduce_max(alpha, axis=-1, keepdims=True)
+        total = tf.matmul(tf.exp(alpha - tf.stop_gradient(top)), exp_transitions)
+        new = tf.math.log(tf.maximum(total, 1e-30)) + tf.stop_gradient(top) + column_max
+        new += logits[:, t]
         return t + 1, tf.where(mask[:, t][:, None] > 0, new, alpha)
 
     _, final = tf.while_loop(lambda t, _: t < length, step, (tf.constant(1), logits[:, 0]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,16 +14,56 @@ import numpy as np
 import tensorflow as tf
 
 from stratus.nlu.component import write_json
-from stratus.nlu.features import MASK, SENT_IDS, FeatureLayout, build_inputs
+from stratus.nlu.features import (
+    MASK,
+    SENT_DENSE,
+    SENT_IDS,
+    SENT_VALS,
+    SEQ_DENSE,
+    SEQ_IDS,
+    SEQ_VALS,
+    FeatureLayout,
+    build_inputs,
+)
 from stratus.nlu.message import Message
 from stratus.nlu.onnx_model import META_FILE, TRANSITIONS_FILE
 from stratus.nlu.pipeline import MAX_TOKENS
 from stratus_train.export import export_onnx
 from stratus_train.layers import bake_masks
-from stratus_train.network import DietNetwork, TaskSpec, input_signature
+from stratus_train.network import (
+    SENT_ROWS,
+    SEQ_ROWS,
+    DietNetwork,
+    TaskSpec,
+    input_signature,
+    training_signature,
+)
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[str], None]
+
+
+@dataclass
+class Cells:
+    """One example's sparse features as flat cells (see `DietNetwork.encode`)."""
+
+    tokens: np.ndarray  # [cells] int32, the token of each sequence cell
+    ids: np.ndarray  # [cells] int64
+    vals: np.ndarray  # [cells] float32
+    sent_ids: np.ndarray
+    sent_vals: np.ndarray
+
+    @classmethod
+    def of(cls, x: dict[str, np.ndarray]) -> Cells:
+        token, slot = np.nonzero(x[SEQ_VALS][0])
+        (sent,) = np.nonzero(x[SENT_VALS][0])
+        return cls(
+            token.astype(np.int32),
+            x[SEQ_IDS][0, token, slot],
+            x[SEQ_VALS][0, token, slot],
+            x[SENT_IDS][0, sent],
+            x[SENT_VALS][0, sent],
+        )
 
 
 @dataclass
@@ -31,6 +71,38 @@ class TrainingSet:
     inputs: list[dict[str, np.ndarray]]  # per example, batch axis of 1
     label_ids: np.ndarray  # [n] int32, -1 where the example has no label
     tags: dict[str, list[np.ndarray]]  # kind -> per example [tokens] int32
+    cells: list[Cells] = field(default_factory=list)  # per example; filled when empty
+    lengths: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+
+    def __post_init__(self) -> None:
+        if not self.cells:
+            self.cells = [Cells.of(x) for x in self.inputs]
+        self.lengths = np.asarray([int(x[MASK].sum()) for x in self.inputs], dtype=np.int32)
+
+    def batch(self, idx: np.ndarray) -> dict[str, np.ndarray]:
+        """Training inputs of examples `idx` (`training_signature`), padded to their
+        longest message only."""
+        steps = max(1, int(self.lengths[idx].max()))  # as `build_inputs` pads
+        cells = [self.cells[i] for i in idx]
+        mask = (np.arange(steps)[None, :] < self.lengths[idx, None]).astype(np.float32)
+        out = {
+            SEQ_ROWS: np.concatenate([c.tokens + b * steps for b, c in enumerate(cells)]).astype(
+                np.int32
+            ),
+            SEQ_IDS: np.concatenate([c.ids for c in cells]),
+            SEQ_VALS: np.concatenate([c.vals for c in cells]),
+            SENT_ROWS: np.concatenate(
+                [np.full(len(c.sent_ids), b, np.int32) for b, c in enumerate(cells)]
+            ),
+            SENT_IDS: np.concatenate([c.sent_ids for c in cells]),
+            SENT_VALS: np.concatenate([c.sent_vals for c in cells]),
+            MASK: mask,
+        }
+        if SEQ_DENSE in self.inputs[0]:
+            dense = collate([{k: self.inputs[i][k] for k in (SEQ_DENSE, SENT_DENSE)} for i in idx])
+            out[SEQ_DENSE] = dense[SEQ_DENSE][:, :steps]
+            out[SENT_DENSE] = dense[SENT_DENSE]
+        return out
 
 
 def collate(items: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -110,12 +182,15 @@ def train_network(
     rng = np.random.default_rng(seed)
     net = DietNetwork(config, layout, spec, rng)
     kinds = list(spec.tags)
-    signature = input_signature(layout)
+    signature = training_signature(layout)
     names = [s.name for s in signature]
     optimizer = keras.optimizers.Adam(float(config["learning_rate"]))
 
     net.outputs(collate(data.inputs[:2]), training=False)  # build every layer
     variables = net.trainable_variables
+    # Create Adam's slots now: a tf.function whose first call creates variables is traced
+    # twice, and tracing this step costs seconds.
+    optimizer.build(variables)
 
     @tf.function(
         input_signature=[
@@ -139,6 +214,7 @@ def train_network(
     balanced = config["batch_strategy"] == "balanced" and bool(spec.labels)
     report_every = max(1, epochs // 10)
     started = time.perf_counter()
+    first_step: float | None = None  # tracing and graph optimisation included
     for epoch in range(epochs):
         order = epoch_order(data.label_ids, rng, balanced)
         size = batch_sizes(config, epoch)
@@ -148,19 +224,26 @@ def train_network(
             idx = order[lo : lo + size]
             if config.get("drop_small_last_batch") and len(idx) < size and lo > 0:
                 continue
-            batch = collate([data.inputs[i] for i in idx])
+            batch = data.batch(idx)
             steps = batch[MASK].shape[1]
             args = [batch[n] for n in names]
             args.append(data.label_ids[idx])
             args.extend(pad_tags([data.tags[k][i] for i in idx], steps) for k in kinds)
             metrics = step(*args)
+            if first_step is None:
+                first_step = time.perf_counter() - started
             for key, value in metrics.items():
                 totals[key] = totals.get(key, 0.0) + float(value) * len(idx)
             seen += len(idx)
         if (epoch + 1) % report_every == 0 or epoch + 1 == epochs:
             shown = " ".join(f"{k}={v / max(seen, 1):.3f}" for k, v in sorted(totals.items()))
             progress(f"{name}: epoch {epoch + 1}/{epochs} {shown}")
-    logger.debug("%s trained in %.1f s", name, time.perf_counter() - started)
+    logger.debug(
+        "%s trained in %.1f s (first step %.1f s)",
+        name,
+        time.perf_counter() - started,
+        first_step or 0.0,
+    )
     return net
 
 

@@ -66,6 +66,25 @@ def input_signature(layout: FeatureLayout) -> list[tf.TensorSpec]:
     return specs
 
 
+# Training-only inputs: the row (batch * steps + token, or batch for the sentence) of each
+# sparse cell, whose ids and values then come as flat vectors.
+SEQ_ROWS, SENT_ROWS = "seq_rows", "sent_rows"
+
+
+def training_signature(layout: FeatureLayout) -> list[tf.TensorSpec]:
+    """The training step's inputs: sparse features as flat cells, not padded rows."""
+    specs = [
+        tf.TensorSpec([None], tf.int32, SEQ_ROWS),
+        tf.TensorSpec([None], tf.int64, SEQ_IDS),
+        tf.TensorSpec([None], tf.float32, SEQ_VALS),
+        tf.TensorSpec([None], tf.int32, SENT_ROWS),
+        tf.TensorSpec([None], tf.int64, SENT_IDS),
+        tf.TensorSpec([None], tf.float32, SENT_VALS),
+        tf.TensorSpec([None, None], tf.float32, MASK),
+    ]
+    return specs + input_signature(layout)[5:]
+
+
 class DietNetwork(keras.Model):
     def __init__(
         self,
@@ -124,8 +143,10 @@ class DietNetwork(keras.Model):
             for k, t in spec.tags.items()
         }
 
-    def encode(self, x: dict[str, tf.Tensor], training: bool) -> tuple[tf.Tensor, tf.Tensor]:
-        """[CLS] vector [B, D] and token vectors [B, T, D]."""
+    def encode(
+        self, x: dict[str, tf.Tensor], training: bool, packed: bool = False
+    ) -> tuple[tf.Tensor, tf.Tensor]:
+        """[CLS] vector [B, D] and token vectors [B, T, D] (`packed`: see TransformerEncoder)."""
         seq_vals, sent_vals = x[SEQ_VALS], x[SENT_VALS]
         if training and self.sparse_dropout:
             # Rasa's SparseDropout: drop feature cells, no rescaling.
@@ -135,26 +156,34 @@ class DietNetwork(keras.Model):
             sent_vals *= tf.cast(
                 tf.random.uniform(tf.shape(sent_vals)) >= self.sparse_dropout, tf.float32
             )
-        seq = self.seq_sparse(x[SEQ_IDS], seq_vals)
-        sent = self.sent_sparse(x[SENT_IDS], sent_vals)
+        mask = x[MASK]
+        if SEQ_ROWS in x:  # training: flat cells (see `training_signature`)
+            batch, steps = tf.shape(mask)[0], tf.shape(mask)[1]
+            seq = self.seq_sparse.flat(x[SEQ_ROWS], x[SEQ_IDS], seq_vals, batch * steps)
+            seq = tf.reshape(seq, [batch, steps, self.seq_sparse.units])
+            sent = self.sent_sparse.flat(x[SENT_ROWS], x[SENT_IDS], sent_vals, batch)
+        else:
+            seq = self.seq_sparse(x[SEQ_IDS], seq_vals)
+            sent = self.sent_sparse(x[SENT_IDS], sent_vals)
         if SEQ_DENSE in x:
             seq = tf.concat([seq, self.dense_dropout(x[SEQ_DENSE], training=training)], -1)
             sent = tf.concat([sent, self.dense_dropout(x[SENT_DENSE], training=training)], -1)
-        mask = x[MASK]
         seq = seq * mask[..., None]
         h = tf.concat([sent[:, None, :], seq], axis=1)
         full_mask = tf.concat([tf.ones_like(mask[:, :1]), mask], axis=1)
         h = self.text_ffnn(h, training=training)
         if self.encoder is not None:
-            h = self.encoder(h, full_mask, training=training)
+            h = self.encoder(h, full_mask, training=training, packed=packed)
         return h[:, 0], h[:, 1:]
 
     def label_embeddings(self, training: bool) -> tf.Tensor:
         h = self.label_ffnn(self.label_sparse(self.label_features), training=training)
         return self.label_embed(h)
 
-    def outputs(self, x: dict[str, tf.Tensor], training: bool) -> dict[str, tf.Tensor]:
-        cls, tokens = self.encode(x, training)
+    def outputs(
+        self, x: dict[str, tf.Tensor], training: bool, packed: bool = False
+    ) -> dict[str, tf.Tensor]:
+        cls, tokens = self.encode(x, training, packed)
         out: dict[str, tf.Tensor] = {}
         if self.spec.labels:
             text = self.text_embed(cls)
@@ -174,7 +203,7 @@ class DietNetwork(keras.Model):
     def training_loss(
         self, x: dict[str, tf.Tensor], label_ids: tf.Tensor, tags: dict[str, tf.Tensor]
     ) -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
-        out = self.outputs(x, training=True)
+        out = self.outputs(x, training=True, packed=True)
         total = tf.add_n(self.losses) if self.losses else tf.constant(0.0)
         metrics: dict[str, tf.Tensor] = {}
         if LABEL_SCORES in out:
