@@ -52,6 +52,20 @@ def test_keyword_classifier(tmp_path: Path) -> None:
     assert messages[1].intent == {"name": None, "confidence": 0.0}
 
 
+def test_keywords_are_regexes_as_in_rasa_and_invalid_ones_literal() -> None:
+    data = NluData(
+        examples=(
+            NluExample("What is your name?", "chitchat"),
+            NluExample("c++", "coding"),
+        )
+    )
+    classifier = KeywordIntentClassifier(dict(KeywordIntentClassifier.defaults))
+    classifier.fit([], data)
+    messages = [Message("What is your name?"), Message("I write c++ daily"), Message("cpp")]
+    classifier.process(messages)
+    assert [m.intent["name"] for m in messages] == ["chitchat", "coding", None]
+
+
 def test_fallback_classifier_threshold_and_ambiguity() -> None:
     fallback = FallbackClassifier({"threshold": 0.3, "ambiguity_threshold": 0.1})
     unsure = Message(

@@ -17,6 +17,16 @@ KEYWORDS_FILE = "keywords.json"
 FALLBACK_INTENT = "nlu_fallback"
 
 
+def keyword_pattern(keyword: str, flags: int) -> re.Pattern[str]:
+    """Rasa matches a keyword as a regular expression between word boundaries (so "What is
+    your name?" also matches "what is your nam"); a keyword that is not a valid regex, such
+    as "c++", is matched literally instead of breaking the classifier."""
+    try:
+        return re.compile(r"\b" + keyword + r"\b", flags)
+    except re.error:
+        return re.compile(r"\b" + re.escape(keyword) + r"\b", flags)
+
+
 class KeywordIntentClassifier(Component):
     """An intent whenever one of its examples occurs, as a whole word, in the message."""
 
@@ -30,10 +40,8 @@ class KeywordIntentClassifier(Component):
 
     def _compile(self) -> None:
         flags = 0 if self.config["case_sensitive"] else re.IGNORECASE
-        # Escaped, unlike Rasa, so a keyword such as "c++" cannot break the classifier.
         self._patterns = [
-            (re.compile(r"\b" + re.escape(k) + r"\b", flags), intent)
-            for k, intent in self.keywords.items()
+            (keyword_pattern(k, flags), intent) for k, intent in self.keywords.items()
         ]
 
     def fit(self, messages: list[Message], data: NluData) -> None:
@@ -59,7 +67,7 @@ class KeywordIntentClassifier(Component):
             k1
             for k1, i1 in keywords.items()
             for k2, i2 in keywords.items()
-            if i1 != i2 and re.search(r"\b" + re.escape(k1) + r"\b", k2, flags)
+            if i1 != i2 and keyword_pattern(k1, flags).search(k2)
         }
         for keyword in sorted(ambiguous):
             logger.warning(
