@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from stratus.core.policies import PolicyEnsemble, TEDPolicy
-from stratus.core.policies.states import new_tracker, prediction_states
+from stratus.core.policies.states import prediction_states
 from stratus.core.story_graph import TrainingTracker, generate_trackers
+from stratus.core.trackers import new_tracker
 from stratus.shared.config import config_from_dict
 from stratus.shared.domain import Domain
 from stratus.shared.domain.constants import RULE_SNIPPET_ACTION

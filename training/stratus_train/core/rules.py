@@ -39,12 +39,12 @@ from stratus.core.policies.states import (
     State,
     active_loop_name,
     is_prev_action_listen,
-    new_tracker,
     past_states,
     previous_action,
 )
 from stratus.core.policies.states import slot_dimension as _slot_dimension
 from stratus.core.story_graph import TrainingTracker
+from stratus.core.trackers import new_tracker
 from stratus.shared.domain import Domain
 from stratus.shared.domain.constants import RULE_SNIPPET_ACTION
 from stratus.shared.events import (

@@ -11,7 +11,7 @@ from stratus.shared.tracker import DialogueStateTracker
 
 
 def new_tracker(
-    domain: Domain, sender_id: str, events: Iterable[Event] = ()
+    domain: Domain, sender_id: str = "", events: Iterable[Event] = ()
 ) -> DialogueStateTracker:
     """A tracker with the domain's slots, the events applied in order."""
     return DialogueStateTracker(

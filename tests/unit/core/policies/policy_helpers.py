@@ -11,8 +11,8 @@ import pytest
 
 from stratus.core.policies.memoization import AugmentedMemoizationPolicy, MemoizationPolicy
 from stratus.core.policies.rule import RulePolicy
-from stratus.core.policies.states import new_tracker
 from stratus.core.story_graph import TrainingTracker, generate_trackers
+from stratus.core.trackers import new_tracker
 from stratus.shared.domain import Domain
 from stratus.shared.events import ActionExecuted, Event, UserUttered
 from stratus.shared.project import Project, ProjectPaths, load_project

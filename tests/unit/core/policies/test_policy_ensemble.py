@@ -124,7 +124,7 @@ def test_events_of_every_policy_are_kept_and_user_featurization_added() -> None:
 
 
 def _tracker():  # type: ignore[no-untyped-def]
-    from stratus.core.policies.states import new_tracker
+    from stratus.core.trackers import new_tracker
 
     return new_tracker(DOMAIN, "t")
 

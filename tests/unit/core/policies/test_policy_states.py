@@ -14,7 +14,7 @@ from stratus.core.policies.states import (
     slot_features,
     states_key,
 )
-from stratus.core.policies.states import new_tracker as tracker_for
+from stratus.core.trackers import new_tracker as tracker_for
 from stratus.shared.domain import Domain, domain_from_dict
 from stratus.shared.events import (
     ActionExecuted,

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from stratus.shared.domain import Domain
 from stratus.shared.domain.slots import BOOL, CATEGORICAL, FLOAT, LIST, Slot
-from stratus.shared.events import ACTION_LISTEN_NAME, Event
+from stratus.shared.events import ACTION_LISTEN_NAME
 from stratus.shared.tracker import SHOULD_NOT_BE_SET, DialogueStateTracker
 
 State = dict[str, dict[str, Any]]
@@ -39,18 +39,6 @@ LOOP_NAME = "name"
 # Keys of RulePolicy's `rule_only_data` (slots and loops that only rules mention).
 RULE_ONLY_SLOTS = "rule_only_slots"
 RULE_ONLY_LOOPS = "rule_only_loops"
-
-
-def new_tracker(
-    domain: Domain, sender_id: str = "", events: Iterable[Event] = ()
-) -> DialogueStateTracker:
-    """A tracker with the domain's slots (initial values, list slots)."""
-    return DialogueStateTracker(
-        sender_id,
-        {s.name: s.initial_value for s in domain.slots},
-        events,
-        list_slots=[s.name for s in domain.slots if s.type == LIST],
-    )
 
 
 # -- slots --------------------------------------------------------------------------------

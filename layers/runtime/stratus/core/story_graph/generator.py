@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from stratus.core.policies.states import new_tracker, past_states, states_key
+from stratus.core.policies.states import past_states, states_key
 from stratus.core.story_graph.blocks import (
     STORY_START,
     Origin,
@@ -30,6 +30,7 @@ from stratus.core.story_graph.blocks import (
     rule_blocks,
     story_blocks,
 )
+from stratus.core.trackers import new_tracker
 from stratus.shared.domain import Domain
 from stratus.shared.domain.slots import LIST
 from stratus.shared.events import (

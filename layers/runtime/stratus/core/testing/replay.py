@@ -24,10 +24,10 @@ from stratus.core.loop import (
     DEFAULT_INTENT_POLICY,
     MAX_NUMBER_OF_PREDICTIONS,
 )
-from stratus.core.policies.states import new_tracker
 from stratus.core.prediction import FOLLOWUP_ACTION_POLICY, Interpreter, Predictor
 from stratus.core.story_graph import TrainingTracker
 from stratus.core.testing.markup import format_message
+from stratus.core.trackers import new_tracker
 from stratus.shared.domain import Domain
 from stratus.shared.domain.constants import ACTION_LISTEN, ACTION_SESSION_START, UTTER_PREFIX
 from stratus.shared.events import ActionExecuted, ActionExecutionRejected, Event, UserUttered
