@@ -196,6 +196,13 @@ def test_response_selector_bot_names_the_wrong_retrieval_response(
     }
     failed = (tmp_path / "results" / "failed_test_stories.yml").read_text("utf-8")
     assert "- action: utter_chitchat/ask_weather  # predicted: utter_chitchat/ask_name" in failed
+    # The story's full retrieval name goes into the tracker as written, a previous action
+    # no rule knows, so the rules fall back where the story listens: Rasa 3.6.21 reports
+    # exactly this (bench/conversations.py --peer rasa), and only test 3 passes.
+    after = {name: [(x.action, x.predicted) for x in a[1:]] for name, a in actions.items()}
+    assert after["test 0"] == [("action_listen", "action_default_fallback")]
+    assert after["test 3"] == [("action_listen", "action_listen")]
+    assert [s.name.split(" - ")[0] for s in result.stories if not s.failed] == ["test 3"]
 
 
 # -- bots without test stories: their own stories and rules ----------------------------

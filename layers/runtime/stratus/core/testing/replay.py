@@ -32,7 +32,6 @@ from stratus.shared.domain import Domain
 from stratus.shared.domain.constants import ACTION_LISTEN, ACTION_SESSION_START, UTTER_PREFIX
 from stratus.shared.events import ActionExecuted, ActionExecutionRejected, Event, UserUttered
 from stratus.shared.tracker import DialogueStateTracker
-from stratus.shared.training_data.message import RESPONSE_KEY_SYMBOL
 
 # Rasa's label for a prediction the circuit breaker refused to make.
 CIRCUIT_BREAKER_TRIPPED = "circuit breaker tripped"
@@ -123,9 +122,12 @@ class StoryReplayer:
         expected = event.action_name or event.action_text or ""
         predicted, policy, confidence = self._predict_action(tracker, expected)
         outcome.actions.append(ActionOutcome(expected, predicted, policy, confidence))
+        # The story's action goes into the tracker as written, even a full retrieval name
+        # (`utter_faq/ask_name`), which no rule or story state knows: Rasa 3.6 does the
+        # same, so `stratus test` reports what `rasa test` reports for such stories.
         tracker.update(
             ActionExecuted(
-                action_name=self._base_name(event.action_name),
+                action_name=event.action_name,
                 action_text=event.action_text,
                 policy=policy,
                 confidence=confidence,
@@ -152,14 +154,6 @@ class StoryReplayer:
             tracker.update(ActionExecutionRejected(predicted))
             predicted, policy, confidence = self._predict(tracker, expected)
         return predicted, policy, confidence
-
-    def _base_name(self, name: str | None) -> str | None:
-        # `action: utter_faq/ask_name` runs the retrieval action `utter_faq`.
-        if name and RESPONSE_KEY_SYMBOL in name:
-            base = name.split(RESPONSE_KEY_SYMBOL, 1)[0]
-            if base[len(UTTER_PREFIX) :] in self.domain.retrieval_intents:
-                return base
-        return name
 
     def _limit_reached(self, tracker: DialogueStateTracker) -> bool:
         count = 0
