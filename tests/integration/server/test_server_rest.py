@@ -180,7 +180,8 @@ def test_a_lost_commit_race_is_409_and_keeps_the_stored_events(
 
 def test_channels_follow_credentials(make_client: MakeClient) -> None:
     assert make_client(credentials={"rest": {}}).get("/webhooks/rest/").status_code == 200
-    assert make_client(credentials={"slack": {}}).get("/webhooks/rest/").status_code == 404
+    slack = {"slack_token": "xoxb-1", "slack_signing_secret": "s3cret"}
+    assert make_client(credentials={"slack": slack}).get("/webhooks/rest/").status_code == 404
 
 
 def test_concurrent_messages_to_one_conversation_are_all_recorded(
