@@ -4,7 +4,9 @@ A client takes Rasa's request (`next_action, sender_id, tracker, domain, version
 returns the server's answer (`{"events": [...], "responses": [...]}`), or raises:
 `ActionRejection` (HTTP 400), `ActionDomainRequired` (449: send again with the domain),
 `ActionFailure` (404, 500, unreachable, malformed answer). The in-process client here
-runs Lambda-style handlers; the Lambda and HTTP clients live with the serverless door.
+runs Lambda-style handlers; the Lambda client (`lambda_client.py`, over boto3 or the
+local invoker of `lambda_invoke.py`) and the HTTP client (`http_client.py`) sit beside
+it, and `clients.action_client_for` picks one from endpoints.yml.
 """
 
 from __future__ import annotations
@@ -141,14 +143,28 @@ class InProcessActionClient:
             raise ActionFailure(
                 f"Action '{name}' raised {type(error).__name__}: {error}"
             ) from error
-        if isinstance(result, dict) and "statusCode" in result:
-            body = result.get("body")
-            if isinstance(body, str):
-                try:
-                    body = json.loads(body) if body else {}
-                except ValueError:
-                    raise ActionFailure(
-                        f"Action '{name}' answered a body that is not JSON."
-                    ) from None
-            return answer_from_status(name, int(result["statusCode"]), body)
-        return check_action_response(name, json.loads(json.dumps(result)))
+        return answer_from_handler(name, json.loads(json.dumps(result)))
+
+
+def answer_from_handler(action_name: str, result: Any) -> JsonDict:
+    """What a Lambda-style handler returned, as an answer or the matching error: either
+    the answer itself or an API-Gateway-style `{"statusCode", "body"}` (Rasa's meaning
+    for the status). Shared by the in-process and Lambda clients, so both agree."""
+    if isinstance(result, dict) and "statusCode" in result:
+        body = result.get("body")
+        if isinstance(body, str):
+            try:
+                body = json.loads(body) if body else {}
+            except ValueError:
+                raise ActionFailure(
+                    f"Action '{action_name}' answered a body that is not JSON."
+                ) from None
+        try:
+            status = int(result["statusCode"])
+        except (TypeError, ValueError):
+            raise ActionFailure(
+                f"Action '{action_name}' answered a statusCode that is not a number: "
+                f"{result['statusCode']!r}."
+            ) from None
+        return answer_from_status(action_name, status, body)
+    return check_action_response(action_name, result)
