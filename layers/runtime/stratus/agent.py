@@ -62,7 +62,10 @@ class Agent:
         action_client: ActionClient | None = None,
         **kwargs: Any,
     ) -> MessageProcessor:
-        """A processor over this model with the door's store and action client."""
+        """A processor over this model with the door's store and action client; pass
+        `event_broker=` to publish turns and `model_id=` to tag them with a version name
+        (default: the manifest's model id)."""
+        kwargs.setdefault("model_id", self.manifest.model_id)
         return MessageProcessor.from_endpoints(
             self.domain,
             self.policies,
