@@ -102,9 +102,33 @@ def test_unknown_conversation_is_404(client: TestClient) -> None:
     failure(client.get("/conversations/nobody/story"), 404, "NotFound")
 
 
-def test_story_export_is_not_available_yet(client: TestClient) -> None:
+def test_story_export_is_the_conversation_as_a_yaml_test_story(client: TestClient) -> None:
     chat(client, "hello")
-    failure(client.get("/conversations/alice/story"), 501, "NotImplemented")
+    response = client.get("/conversations/alice/story")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/yaml")
+    story = yaml.safe_load(response.text)
+    assert story["version"] == "3.1"
+    [only] = story["stories"]
+    assert only["story"] == "alice"
+    assert only["steps"][0] == {"intent": "greet", "user": "hello"}
+    assert only["steps"][1] == {"action": "utter_greet"}
+    # A second session makes a second story only with all_sessions.
+    client.post("/conversations/alice/tracker/events", json={"event": "session_started"})
+    chat(client, "hello")
+    assert len(yaml.safe_load(client.get("/conversations/alice/story").text)["stories"]) == 1
+    every = client.get("/conversations/alice/story", params={"all_sessions": "true"})
+    names = [s["story"] for s in yaml.safe_load(every.text)["stories"]]
+    assert names == ["alice, story 1", "alice, story 2"]
+    failure(client.get("/conversations/nobody/story"), 404, "NotFound")
+
+
+def test_appending_events_to_a_new_conversation_starts_its_session(client: TestClient) -> None:
+    body = {"event": "slot", "name": "name", "value": "Ada"}
+    response = client.post("/conversations/fresh/tracker/events", json=body)
+    assert response.status_code == 200, response.text
+    names = [e.get("name") or e["event"] for e in response.json()["events"]]
+    assert names == ["action_session_start", "session_started", "action_listen", "name"]
 
 
 def test_events_are_appended_and_replaced(client: TestClient, store: SQLiteTrackerStore) -> None:

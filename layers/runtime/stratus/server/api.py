@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import yaml
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import PlainTextResponse, Response
 
 from stratus.agent import Agent
 from stratus.core.processor import MessageProcessor, TurnResult, UserMessage
@@ -29,6 +29,7 @@ from stratus.server.schemas import (
 )
 from stratus.shared.events import Event, events_from_dicts
 from stratus.shared.tracker import DialogueStateTracker, EventVerbosity
+from stratus.shared.training_data.story_writer import conversation_story_yaml
 from stratus.stores.base import TrackerStore
 
 JsonDict = dict[str, Any]
@@ -126,20 +127,8 @@ def api_router(
     @router.post("/conversations/{conversation_id}/tracker/events", summary="Append events")
     def append_events(cid: ConversationPath, include: Verbosity, events: EventsBody) -> JsonDict:
         new = _parse_events(events)
-        if not new:
-            return full_tracker(cid).current_state(include)
-        with store.lock(cid) as token:
-            stored = store.load(cid)
-            tracker = new_tracker(domain, cid, events_from_dicts(stored.events))
-            for event in new:
-                tracker.update(event)
-            store.append(
-                cid,
-                [event.as_dict() for event in new],
-                stored.version,
-                head_update=head_snapshot(tracker),
-                lock=token,
-            )
+        if new:
+            processor.append_events(cid, new)
         return full_tracker(cid).current_state(include)
 
     @router.put("/conversations/{conversation_id}/tracker/events", summary="Replace history")
@@ -154,16 +143,27 @@ def api_router(
 
     @router.get(
         "/conversations/{conversation_id}/story",
-        summary="The conversation as a YAML story (not available yet: 501)",
-        responses={501: {"description": "story export is not implemented"}},
+        summary="The conversation as a YAML test story",
+        response_class=PlainTextResponse,
+        responses={200: {"content": {"text/yaml": {}}}},
     )
-    def story(cid: ConversationPath) -> JSONResponse:
-        full_tracker(cid, must_exist=True)
-        raise ApiError(
-            HTTPStatus.NOT_IMPLEMENTED,
-            "NotImplemented",
-            "Exporting a conversation as a story is not available in this version of Stratus.",
+    def story(
+        cid: ConversationPath,
+        all_sessions: bool = Query(False, description="one story per session"),
+        until: float | None = Query(None, description="only events up to this timestamp"),
+    ) -> Response:
+        stored = store.load_all(cid)
+        if not stored.exists:
+            raise ApiError(
+                HTTPStatus.NOT_FOUND,
+                "NotFound",
+                f"There is no conversation with the id '{cid}'.",
+                {"parameter": "conversation_id", "in": "path"},
+            )
+        text = conversation_story_yaml(
+            events_from_dicts(stored.events), cid, all_sessions=all_sessions, until=until
         )
+        return PlainTextResponse(text, media_type="text/yaml")
 
     @router.post("/conversations/{conversation_id}/messages", summary="Log a user message")
     def add_message(

@@ -17,6 +17,7 @@ from stratus.shared.exceptions import (
     StratusError,
     TrackerConflictError,
 )
+from stratus.shared.training_data.story_writer import StoryExportError
 from stratus.stores.base import EventTooLargeError
 from stratus.stores.locking import LockTimeoutError
 
@@ -31,6 +32,8 @@ ERROR_TABLE: dict[type[BaseException], tuple[HTTPStatus, str]] = {
     # Another turn of the conversation held its lock for too long: try again later.
     LockTimeoutError: (HTTPStatus.SERVICE_UNAVAILABLE, "ConversationBusy"),
     EventTooLargeError: (HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "PayloadTooLarge"),
+    # Stored events that no story can express (Rasa answers 500 for these).
+    StoryExportError: (HTTPStatus.UNPROCESSABLE_ENTITY, "StoryExportError"),
     IncompatibleModelError: (HTTPStatus.INTERNAL_SERVER_ERROR, "LoadingError"),
     ActionFailure: (HTTPStatus.BAD_GATEWAY, "ActionExecutionFailed"),
     ActionRejection: (HTTPStatus.CONFLICT, "ActionExecutionRejected"),
