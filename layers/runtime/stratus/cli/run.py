@@ -1,7 +1,11 @@
 """`stratus run`: serve a trained model over HTTP (Rasa's `rasa run`).
 
 The embedded defaults: the newest model in PROJECT/models, an SQLite tracker store at
-PROJECT/.stratus/trackers.db, and the project's `actions/handler.py` in-process.
+PROJECT/.stratus/trackers.db, the project's `actions/handler.py` in-process, and the
+tracker events appended to PROJECT/.stratus/events.jsonl. endpoints.yml changes each as
+in Rasa (`tracker_store: {type: dynamo}`, `action_endpoint: {url}` or `{type: lambda}`,
+`event_broker: {type: kinesis|eventbridge|aws|file}`); `--aws-endpoint URL` runs against
+the AWS resources template.yaml declares, created at URL (a moto server).
 """
 
 from __future__ import annotations
@@ -10,9 +14,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from stratus.shared.endpoints import EndpointConfig
+
 DEFAULT_PORT = 5005
 TRACKER_DB = Path(".stratus") / "trackers.db"
+EVENTS_FILE = Path(".stratus") / "events.jsonl"
 SQLITE_STORE_TYPES = frozenset({"sql", "sqlite", "in_memory", "memory"})
+DYNAMO_STORE_TYPES = frozenset({"dynamo", "dynamodb"})
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,45 +50,129 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--cors", nargs="*", default=[], metavar="ORIGIN", help="origins allowed by CORS ('*')"
     )
+    parser.add_argument(
+        "--aws-endpoint",
+        metavar="URL",
+        help="point every AWS client at URL (e.g. a moto server) and create there the table, "
+        "bucket, stream, bus and queue template.yaml declares",
+    )
+    parser.add_argument(
+        "--template", help="the SAM template for --aws-endpoint (default: template.yaml)"
+    )
 
 
 def build_app(args: argparse.Namespace) -> Any:
     """The app `run` serves, with the embedded defaults filled in."""
-    from stratus.agent import Agent, local_action_client
+    from stratus.agent import Agent
+    from stratus.brokers import broker_for
+    from stratus.core.actions.clients import action_client_for
     from stratus.server import create_app
     from stratus.shared.endpoints import load_credentials, load_endpoints
-    from stratus.shared.exceptions import ConfigError
-    from stratus.shared.problems import Problem
-    from stratus.stores import SQLiteTrackerStore
 
     project = Path(args.project)
     agent = Agent.load(args.model or project / "models")
     endpoints = load_endpoints(args.endpoints or project / "endpoints.yml")
     credentials = load_credentials(args.credentials or project / "credentials.yml")
+    stack = None
+    if args.aws_endpoint:
+        stack = _local_stack(args)
+    file = endpoints.file or "endpoints.yml"
     store_config = endpoints.tracker_store
-    if store_config is not None and (store_config.type or "sql").lower() not in (
-        SQLITE_STORE_TYPES
-    ):
-        raise ConfigError(
-            Problem(
-                f"tracker store type '{store_config.type}' is not served by `stratus run` "
-                "yet; remove the section to use the embedded SQLite store",
-                endpoints.file,
-                field="tracker_store.type",
-            )
+    broker_config = endpoints.event_broker
+    if stack is not None:
+        # The local stack stands in for the deployed one: the template's table and
+        # streams, unless endpoints.yml names others.
+        store_config = store_config or EndpointConfig(
+            type="dynamo", kwargs={"table_name": stack.tracker_table, "region": stack.region}
         )
-    db = project / TRACKER_DB
-    db.parent.mkdir(parents=True, exist_ok=True)
+        broker_config = broker_config or EndpointConfig(
+            type="aws",
+            kwargs={
+                "stream_name": stack.event_stream,
+                "event_bus_name": stack.event_bus,
+                "dead_letter_queue_url": stack.event_dlq_url,
+                "region": stack.region,
+            },
+        )
     return create_app(
         agent,
-        SQLiteTrackerStore(db),
+        tracker_store_for(store_config, project, file, args.aws_endpoint),
         endpoints=endpoints,
         credentials=credentials,
         enable_api=args.enable_api,
         auth_token=args.auth_token,
         jwt_secret=args.jwt_secret,
         cors=args.cors or (),
-        action_client=local_action_client(project / "actions"),
+        action_client=action_client_for(
+            endpoints.action, actions_dir=project / "actions", file=file
+        ),
+        processor_options={
+            "event_broker": broker_for(
+                broker_config, default_file=project / EVENTS_FILE, file=file
+            ),
+        },
+    )
+
+
+def _local_stack(args: argparse.Namespace) -> Any:
+    """Creates (or reuses) at `--aws-endpoint` what template.yaml declares, and points
+    every AWS client of this process at that endpoint."""
+    import os
+
+    from stratus.local.stack import create_local_stack
+
+    template = Path(args.template) if args.template else _default_template(Path(args.project))
+    stack = create_local_stack(args.aws_endpoint, template)
+    os.environ["AWS_ENDPOINT_URL"] = args.aws_endpoint
+    os.environ.setdefault("AWS_REGION", stack.region)
+    os.environ.setdefault("AWS_DEFAULT_REGION", stack.region)
+    return stack
+
+
+def _default_template(project: Path) -> Path:
+    """PROJECT/template.yaml, else the template of the Stratus checkout running this."""
+    if (project / "template.yaml").is_file():
+        return project / "template.yaml"
+    return Path(__file__).resolve().parents[4] / "template.yaml"
+
+
+def tracker_store_for(
+    config: EndpointConfig | None, project: Path, file: str, aws_endpoint: str | None = None
+) -> Any:
+    """endpoints.yml's `tracker_store`: SQLite (the default) or `type: dynamo` (Rasa's
+    keys `table_name` and `region`, plus Stratus' `ttl_seconds`)."""
+    from stratus.shared.exceptions import ConfigError
+    from stratus.shared.problems import Problem
+    from stratus.stores import SQLiteTrackerStore
+
+    kind = ((config.type if config else None) or "sql").lower()
+    if kind in SQLITE_STORE_TYPES:
+        db = project / TRACKER_DB
+        db.parent.mkdir(parents=True, exist_ok=True)
+        return SQLiteTrackerStore(db)
+    if kind in DYNAMO_STORE_TYPES and config is not None:
+        from stratus.stores.dynamo import DynamoTrackerStore
+
+        options = dict(config.kwargs)
+        table = options.get("table_name")
+        if not isinstance(table, str) or not table:
+            raise ConfigError(
+                Problem("a DynamoDB tracker store needs `table_name`", file, field="tracker_store")
+            )
+        ttl = options.get("ttl_seconds")
+        return DynamoTrackerStore(
+            table,
+            region=str(options.get("region") or "us-east-1"),
+            host=aws_endpoint or config.url,
+            ttl_seconds=float(ttl) if ttl is not None else None,
+        )
+    raise ConfigError(
+        Problem(
+            f"tracker store type '{config.type if config else kind}' is not served by Stratus; "
+            "use `dynamo` (DynamoDB) or leave the section out for the embedded SQLite store",
+            file,
+            field="tracker_store.type",
+        )
     )
 
 

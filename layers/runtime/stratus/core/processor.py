@@ -16,10 +16,11 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from stratus.brokers.base import EventBroker
 from stratus.core.actions.base import ActionContext
 from stratus.core.actions.client import ActionClient
 from stratus.core.loop import DialogueLoop, LoopSettings
@@ -83,7 +84,11 @@ class MessageProcessor:
     `predictor` is the policy ensemble; `interpreter` is NLU (None: only `/intent{...}`
     payloads are understood); `nlg` defaults to the domain's responses; `action_client`
     runs custom actions (None: they fail, and the conversation goes on);
-    `selective_domain` is `enable_selective_domain` of the action endpoint.
+    `selective_domain` is `enable_selective_domain` of the action endpoint;
+    `event_broker` receives each turn's events after they are committed, tagged with
+    `model_id` (the model version that handled the turn) in their metadata;
+    `on_turn_start(conversation_id)` and `on_turn(result, seconds)` let a door tag its
+    logs and record metrics (they must not raise).
     """
 
     def __init__(
@@ -100,6 +105,10 @@ class MessageProcessor:
         settings: LoopSettings | None = None,
         lock_timeout: float | None = None,
         clock: Callable[[], float] = time.time,
+        event_broker: EventBroker | None = None,
+        model_id: str | None = None,
+        on_turn_start: Callable[[str], None] | None = None,
+        on_turn: Callable[[TurnResult, float], None] | None = None,
     ) -> None:
         self.domain = domain
         self.store = store
@@ -109,6 +118,10 @@ class MessageProcessor:
         self.selective_domain = selective_domain
         self.scheduler = scheduler
         self.lock_timeout = lock_timeout
+        self.event_broker = event_broker
+        self.model_id = model_id
+        self.on_turn_start = on_turn_start
+        self.on_turn = on_turn
         self.loop = DialogueLoop(domain, predictor, settings, clock)
         # The domain's JSON for the action server: made by the first turn that calls a
         # custom action, then reused by every turn.
@@ -218,6 +231,18 @@ class MessageProcessor:
 
         return self._turn(sender_id, output_channel, turn)
 
+    def append_events(self, sender_id: str, events: Sequence[Event]) -> TurnResult:
+        """Appends events as they are (the HTTP API's `POST .../tracker/events`); a new
+        conversation first gets its session start, as in Rasa."""
+
+        def turn(tracker: DialogueStateTracker, context: ActionContext) -> None:
+            if not tracker.events:
+                self.loop.ensure_session(tracker, context, None)
+            for event in events:
+                tracker.update(event)
+
+        return self._turn(sender_id, None, turn)
+
     def tracker(self, sender_id: str) -> DialogueStateTracker:
         """The conversation's current session as stored (nothing is run or written)."""
         stored = self.store.load(sender_id)
@@ -296,6 +321,9 @@ class MessageProcessor:
         output_channel: str | None,
         body: Callable[[DialogueStateTracker, ActionContext], None],
     ) -> TurnResult:
+        started = time.perf_counter()
+        if self.on_turn_start is not None:
+            self.on_turn_start(sender_id)
         with self.store.lock(sender_id, timeout=self.lock_timeout) as token:
             stored = self.store.load(sender_id)
             tracker = new_tracker(self.domain, sender_id, events_from_dicts(stored.events))
@@ -313,7 +341,27 @@ class MessageProcessor:
                     lock=token,
                 )
         self._schedule(sender_id, events)
-        return TurnResult(sender_id, rest_messages(sender_id, events), events, tracker)
+        self.publish_events(sender_id, events)
+        result = TurnResult(sender_id, rest_messages(sender_id, events), events, tracker)
+        if self.on_turn is not None:
+            self.on_turn(result, time.perf_counter() - started)
+        return result
+
+    def publish_events(self, sender_id: str, events: Sequence[Event]) -> None:
+        """Hands committed events to the event broker. Never raises: the events are
+        already stored, so a broker failure must not fail (or repeat) the turn."""
+        if self.event_broker is None or not events:
+            return
+        try:
+            self.event_broker.publish(
+                sender_id, [event.as_dict() for event in events], model_id=self.model_id
+            )
+        except Exception:
+            logger.exception(
+                "Conversation '%s': publishing %d event(s) failed; they are stored.",
+                sender_id,
+                len(events),
+            )
 
     def _schedule(self, sender_id: str, events: list[Event]) -> None:
         for event in events:

@@ -15,13 +15,13 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from stratus import RASA_COMPATIBLE_VERSION, __version__
 from stratus.agent import Agent
+from stratus.channels import AsyncDispatcher, ChannelOptions, include_channels
 from stratus.core.actions.client import ActionClient
 from stratus.server.api import api_router
 from stratus.server.auth import Authenticator
 from stratus.server.errors import ApiError, api_error_for, error_body
 from stratus.server.limits import BodySizeLimit
 from stratus.server.openapi import install_openapi
-from stratus.server.rest import rest_router
 from stratus.shared.endpoints import AvailableEndpoints
 from stratus.shared.exceptions import StratusError
 from stratus.stores.base import TrackerStore
@@ -31,8 +31,6 @@ logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
 # Rasa 3.6's MINIMUM_COMPATIBLE_VERSION, which clients such as Rasa X compare against.
 MINIMUM_COMPATIBLE_VERSION = "3.5.0"
-# Channels of credentials.yml this server can serve; the others are not built yet.
-SERVED_CHANNELS = frozenset({"rest"})
 
 
 def create_app(
@@ -46,11 +44,19 @@ def create_app(
     jwt_secret: str | None = None,
     cors: Sequence[str] = (),
     action_client: ActionClient | None = None,
+    dispatcher: AsyncDispatcher | None = None,
+    channel_options: ChannelOptions | None = None,
+    processor_options: Mapping[str, Any] | None = None,
 ) -> FastAPI:
     """The server for one loaded model. Without credentials the REST channel is on (as
     in Rasa); with them, the channels they name. Auth applies to the HTTP API and is on
-    when a token or JWT secret is given."""
-    processor = agent.processor(store, endpoints, action_client=action_client)
+    when a token or JWT secret is given. Platform channels (Slack, Telegram, Messenger)
+    run their turns through `dispatcher` (default: a ThreadDispatcher in this process)
+    and reach the platforms as `channel_options` says (see stratus.channels);
+    `processor_options` go to the MessageProcessor (event broker, model id, hooks)."""
+    processor = agent.processor(
+        store, endpoints, action_client=action_client, **dict(processor_options or {})
+    )
     app = FastAPI(
         title="Stratus",
         version=__version__,
@@ -79,15 +85,7 @@ def create_app(
             "stratus_version": __version__,
         }
 
-    channels = set(credentials or {"rest": None})
-    unserved = sorted(channels - SERVED_CHANNELS)
-    if unserved:
-        logger.warning(
-            "credentials.yml names channels this version does not serve yet: %s.",
-            ", ".join(unserved),
-        )
-    if "rest" in channels:
-        app.include_router(rest_router(processor))
+    include_channels(app, processor, credentials, dispatcher=dispatcher, options=channel_options)
     if enable_api:
         app.include_router(
             api_router(agent, processor, store, Authenticator(auth_token, jwt_secret))
