@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/nlu_accuracy.py [--datasets snips,hwu64,banking77,clinc150]
         [--folds 1|all] [--epochs N] [--peer rasa] [--json out.json]
+        [--config-variant shared|lm|both]
 
 Both systems train the same shared config (Rasa's default pipeline without
 FallbackClassifier) on the same deduplicated split with the same epochs, in one run, and
@@ -10,6 +11,9 @@ are scored by the same evaluation code (stratus.evaluation): intent accuracy, en
 accuracy and out-of-scope recall, training time, model size and median parse latency
 (one message at a time, in process). With 100 epochs the figures are the full
 comparison; with --epochs N they are an equal-epochs comparison, and the table says so.
+`--config-variant lm` adds LanguageModelFeaturizer (all-MiniLM-L6-v2) to the shared
+config, `both` runs the config with and without it (Stratus only: Rasa's would download
+the weights from the Hugging Face hub).
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 DATASETS_DIR = REPO.parent / "shared" / "datasets"
 FULL_EPOCHS = 100
+LM_WEIGHTS = "sentence-transformers/all-MiniLM-L6-v2"
+VARIANTS = {"shared": ("shared",), "lm": ("lm",), "both": ("shared", "lm")}
 WARM_UP = 20
 
 sys.path.insert(0, str(HERE))
@@ -65,10 +71,10 @@ class Split:
     test: Path
 
 
-def shared_config(epochs: int) -> dict[str, Any]:
+def shared_config(epochs: int, variant: str = "shared") -> dict[str, Any]:
     """Rasa's default NLU pipeline (rasa init), no FallbackClassifier, so figures compare
-    with the papers'."""
-    return {
+    with the papers'; variant "lm" adds pre-trained dense features after the tokenizer."""
+    config: dict[str, Any] = {
         "recipe": "default.v1",
         "language": "en",
         "assistant_id": "stratus-nlu-benchmark",
@@ -87,6 +93,12 @@ def shared_config(epochs: int) -> dict[str, Any]:
             {"name": "EntitySynonymMapper"},
         ],
     }
+    if variant == "lm":
+        config["pipeline"].insert(
+            1,
+            {"name": "LanguageModelFeaturizer", "model_name": "bert", "model_weights": LM_WEIGHTS},
+        )
+    return config
 
 
 def splits(dataset: Dataset, root: Path, folds: str) -> list[Split]:
@@ -240,13 +252,18 @@ def table(results: list[dict[str, Any]], epochs: int) -> str:
                 continue
             if key == "entity_f1":
                 label = f"entity F1, {entity_metric_name(dataset)} (%)"
-            rows.append([r["dataset"], r["split"], label, *cells, comparison])
+            name = r["dataset"] + (" +LMF" if r.get("variant") == "lm" else "")
+            rows.append([name, r["split"], label, *cells, comparison])
     headers = ["dataset", "split", "metric", "Stratus", "Rasa 3.6", "comparison"]
     return format_table(headers, rows, left=3)
 
 
 def run_dataset(
-    dataset: Dataset, args: argparse.Namespace, config_path: Path, work: Path
+    dataset: Dataset,
+    args: argparse.Namespace,
+    config_path: Path,
+    work: Path,
+    variant: str = "shared",
 ) -> dict[str, Any]:
     from stratus.shared.training_data import load_training_data
 
@@ -273,7 +290,7 @@ def run_dataset(
         stratus_run = run_stratus(config_path, train_data, test_examples, split_work / "stratus")
         per_system["stratus"].append(score(split, test_examples, stratus_run, n_train))
         print(f"  stratus: trained in {stratus_run.train_seconds:.1f} s", flush=True)
-        if args.peer == "rasa":
+        if args.peer == "rasa" and variant == "shared":
             rasa_run = run_rasa(
                 args.rasa_venv, config_path, train_file, test_examples, split_work / "rasa"
             )
@@ -281,6 +298,7 @@ def run_dataset(
             print(f"  rasa: trained in {rasa_run.train_seconds:.1f} s", flush=True)
     out: dict[str, Any] = {
         "dataset": dataset.name,
+        "variant": variant,
         "split": chosen[0].name if len(chosen) == 1 else f"{len(chosen)}-fold mean",
         "systems": {},
     }
@@ -333,6 +351,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--train-limit", type=int, default=None, help="subsample training data (plumbing runs only)"
     )
+    parser.add_argument(
+        "--config-variant",
+        choices=sorted(VARIANTS),
+        default="shared",
+        help="lm: the shared config plus LanguageModelFeaturizer; both: with and without it",
+    )
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.datasets.split(",") if n.strip()]
     unknown = [n for n in names if n not in DATASETS]
@@ -347,10 +371,16 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="stratus-bench-") as tmp:
         work = args.work or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        config_path = work / "config.yml"
-        config_path.write_text(yaml.safe_dump(shared_config(args.epochs), sort_keys=False))
         started = time.time()
-        results = [run_dataset(DATASETS[n], args, config_path, work) for n in names]
+        results = []
+        for variant in VARIANTS[args.config_variant]:
+            variant_work = work if variant == "shared" else work / variant
+            variant_work.mkdir(parents=True, exist_ok=True)
+            config_path = variant_work / "config.yml"
+            config = shared_config(args.epochs, variant)
+            config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+            for n in names:
+                results.append(run_dataset(DATASETS[n], args, config_path, variant_work, variant))
 
     print()
     print(
@@ -364,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
         meta = {
             "epochs": args.epochs,
             "comparison": "full" if args.epochs >= FULL_EPOCHS else "equal-epochs",
-            "config": shared_config(args.epochs),
+            "config": {v: shared_config(args.epochs, v) for v in VARIANTS[args.config_variant]},
             "train_limit": args.train_limit,
             "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
             "date": time.strftime("%Y-%m-%d %H:%M:%S"),

@@ -24,6 +24,7 @@ from stratus_train.embedding_trainer import (
     make_training_set,
     train_network,
 )
+from stratus_train.language_model import train_language_model
 from stratus_train.network import TaskSpec
 
 logger = logging.getLogger(__name__)
@@ -189,4 +190,5 @@ NeuralTrainer = Callable[[Component, list[Message], Path, NeuralContext], None]
 NEURAL_TRAINERS: dict[str, NeuralTrainer] = {
     "DIETClassifier": train_diet,
     "ResponseSelector": train_response_selector,
+    "LanguageModelFeaturizer": train_language_model,
 }
