@@ -27,6 +27,7 @@ slots:
     mappings: [{type: from_entity, entity: name}]
 responses:
   utter_greet: [{text: "Hello {name}!"}]
+  utter_default: [{text: "Sorry, something went wrong."}]
   utter_restart: [{text: "Starting over."}]
   utter_goodbye: [{text: "Bye.\\n\\nSee you!"}]
   utter_card:
@@ -151,20 +152,26 @@ def lookup_then_listen(tracker: DialogueStateTracker, rejected: str | None) -> s
         None,  # no handler at all: like an unreachable action server
     ],
 )
-def test_failing_custom_action_is_recorded_and_the_conversation_goes_on(
+def test_failing_custom_action_is_recorded_and_the_user_hears_the_fallback(
     store: SQLiteTrackerStore, caplog: pytest.LogCaptureFixture, handler: Any
 ) -> None:
     handlers = {"action_broken": handler} if handler else {}
     processor = make_processor(DOMAIN, ScriptedPredictor(lookup_then_listen), store, handlers)
     with caplog.at_level(logging.ERROR):
         result = processor.handle_message(UserMessage("/greet", sender_id="carol"))
-    assert event_names(result.events)[-5:] == [
+    # The failed action is recorded (without its events), then action_default_fallback
+    # answers with utter_default and reverts the message, so the user can try again.
+    assert event_names(result.events)[-6:] == [
         "user:greet",
         "action:action_broken",
-        "action:utter_greet",
-        "bot:Hello None!",
+        "action:action_default_fallback",
+        "bot:Sorry, something went wrong.",
+        "rewind",
         "action:action_listen",
     ]
+    assert [m["text"] for m in result.messages] == ["Sorry, something went wrong."]
+    stored = event_names(processor.tracker("carol").events)
+    assert stored[-6:] == event_names(result.events)[-6:]
     assert "carol" in caplog.text and "action_broken" in caplog.text
 
 

@@ -17,6 +17,7 @@ from stratus.core.prediction import FOLLOWUP_ACTION_POLICY, ActionPrediction, Pr
 from stratus.shared.domain import Domain
 from stratus.shared.domain.constants import (
     ACTION_BACK,
+    ACTION_DEFAULT_FALLBACK,
     ACTION_LISTEN,
     ACTION_RESTART,
     ACTION_SESSION_START,
@@ -168,7 +169,8 @@ class DialogueLoop:
 
         A rejection records only `action_execution_rejected`. A failure (an exception,
         an unreachable action server) records the `action` event without the action's
-        events, and the conversation goes on.
+        events, then runs `action_default_fallback` next, so the user hears the fallback
+        response instead of silence (Rasa 3.6 just predicts on).
         """
         view = tracker
         if prediction.events:
@@ -192,7 +194,7 @@ class DialogueLoop:
                 action.name,
                 failure,
             )
-            events = []
+            events, failed = [], True
         except Exception:
             logger.exception(
                 "Conversation '%s': action '%s' raised. The conversation goes on without "
@@ -200,11 +202,15 @@ class DialogueLoop:
                 tracker.sender_id,
                 action.name,
             )
-            events = []
+            events, failed = [], True
+        else:
+            failed = False
         if not any(isinstance(e, ActionExecutionRejected) for e in events):
             tracker.update_with_events(prediction.events)
             tracker.update_with_events([action.executed_event(prediction)])
         tracker.update_with_events(events)
+        if failed and action.name != ACTION_DEFAULT_FALLBACK:
+            tracker.followup_action = ACTION_DEFAULT_FALLBACK
         if any(isinstance(e, UserUttered) for e in events):
             # A custom action that makes the user say something gets its slots filled too.
             self.extract_slots(tracker, context)
