@@ -72,7 +72,8 @@ def debug_turn(result: Any, out: TextIO) -> None:
 
 
 def run(args: argparse.Namespace, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
-    from stratus.agent import Agent, local_action_client
+    from stratus.agent import Agent
+    from stratus.core.actions.clients import action_client_for
     from stratus.core.processor import UserMessage
     from stratus.shared.endpoints import load_endpoints
     from stratus.stores import SQLiteTrackerStore
@@ -82,9 +83,12 @@ def run(args: argparse.Namespace, stdin: TextIO = sys.stdin, out: TextIO = sys.s
     endpoints = load_endpoints(args.endpoints or project / "endpoints.yml")
     with tempfile.TemporaryDirectory(prefix="stratus-shell-") as tmp:
         store = SQLiteTrackerStore(Path(tmp) / "trackers.db")
-        processor = agent.processor(
-            store, endpoints, action_client=local_action_client(project / "actions")
+        client = action_client_for(
+            endpoints.action,
+            actions_dir=project / "actions",
+            file=endpoints.file or "endpoints.yml",
         )
+        processor = agent.processor(store, endpoints, action_client=client)
         interactive = stdin.isatty()
         print(f"Chatting with {agent.model_dir}. Type /stop to end.", file=out)
         buttons: list[str] = []
