@@ -9,11 +9,13 @@ from __future__ import annotations
 import base64
 import io
 import json
+import shutil
 import time
 import urllib.request
 import uuid
 import zipfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -24,6 +26,8 @@ from lambda_events import http_api_event, json_body, rest_api_event
 from stratus.channels.facebook import sign as facebook_sign
 from stratus.channels.slack import sign
 from stratus.local.stack import LocalStack
+from stratus.model.s3 import upload_model
+from stratus.model.selection import ModelSelector
 from stratus.stores.dynamo import DynamoTrackerStore
 
 pytestmark = pytest.mark.slow
@@ -393,3 +397,36 @@ def test_stream_consumer_turns_kinesis_records_into_metrics(
     metrics = {m["Name"] for doc in emitted for m in doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
     assert {"Messages", "ConversationsStarted"} <= metrics
     assert any(doc.get("Messages") in (1, [1.0]) for doc in emitted)
+
+
+def test_an_ab_split_in_ssm_serves_each_conversation_one_version(
+    load_door: LoadDoor, stack: LocalStack, restaurant_project: Path, tmp_path: Path
+) -> None:
+    ssm = boto3.client("ssm", endpoint_url=stack.endpoint_url)
+    primary = ssm.get_parameter(Name=stack.model_version_parameter)["Parameter"]["Value"]
+    # The candidate: the same model uploaded as a second version.
+    candidate_dir = tmp_path / f"{primary}-b"
+    shutil.copytree(restaurant_project / "models" / primary, candidate_dir)
+    s3 = boto3.client("s3", endpoint_url=stack.endpoint_url)
+    url = f"s3://{stack.model_bucket}/{stack.model_prefix}"
+    candidate = upload_model(candidate_dir, url, client=s3, set_latest=False)
+    split = f"{primary},{candidate}=50"
+    ssm.put_parameter(Name=stack.model_version_parameter, Value=split, Overwrite=True)
+    try:
+        door = load_door("rest")
+        selector = ModelSelector.parse(split)
+        senders = [f"ab-{n}" for n in range(12)]  # fixed: both versions get some
+        for _ in range(2):
+            for sender in senders:
+                answer = door(
+                    http_api_event("POST", WEBHOOK, {"sender": sender, "message": "/greet"})
+                )
+                assert answer["statusCode"] == 200
+        served = {}
+        for sender in senders:
+            versions = {e["metadata"]["model_id"] for e in kinesis_events(stack, sender)}
+            assert versions == {selector.choose(sender)}  # one version for its whole life
+            served[sender] = versions.pop()
+        assert set(served.values()) == {primary, candidate}
+    finally:
+        ssm.put_parameter(Name=stack.model_version_parameter, Value=primary, Overwrite=True)

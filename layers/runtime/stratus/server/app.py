@@ -17,6 +17,7 @@ from stratus import RASA_COMPATIBLE_VERSION, __version__
 from stratus.agent import Agent
 from stratus.channels import AsyncDispatcher, ChannelOptions, include_channels
 from stratus.core.actions.client import ActionClient
+from stratus.core.processor import MessageProcessor
 from stratus.server.api import api_router
 from stratus.server.auth import Authenticator
 from stratus.server.errors import ApiError, api_error_for, error_body
@@ -47,16 +48,19 @@ def create_app(
     dispatcher: AsyncDispatcher | None = None,
     channel_options: ChannelOptions | None = None,
     processor_options: Mapping[str, Any] | None = None,
+    processor: MessageProcessor | None = None,
 ) -> FastAPI:
     """The server for one loaded model. Without credentials the REST channel is on (as
     in Rasa); with them, the channels they name. Auth applies to the HTTP API and is on
     when a token or JWT secret is given. Platform channels (Slack, Telegram, Messenger)
     run their turns through `dispatcher` (default: a ThreadDispatcher in this process)
     and reach the platforms as `channel_options` says (see stratus.channels);
-    `processor_options` go to the MessageProcessor (event broker, model id, hooks)."""
-    processor = agent.processor(
-        store, endpoints, action_client=action_client, **dict(processor_options or {})
-    )
+    `processor_options` go to the MessageProcessor (event broker, model id, hooks);
+    a door may pass its own `processor` instead (an A/B split over two models)."""
+    if processor is None:
+        processor = agent.processor(
+            store, endpoints, action_client=action_client, **dict(processor_options or {})
+        )
     app = FastAPI(
         title="Stratus",
         version=__version__,

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from fastapi import FastAPI
 
@@ -29,9 +29,12 @@ from stratus.channels.dedup import DynamoDeduplicator
 from stratus.channels.dispatch import LambdaSelfInvokeDispatcher, run_channel_job
 from stratus.core.actions.client import ActionClient
 from stratus.core.actions.clients import action_client_for
-from stratus.core.processor import TurnResult
+from stratus.core.processor import MessageProcessor, TurnResult
+from stratus.model.selection import ModelSelector
+from stratus.model.store import LATEST
 from stratus.serverless.observability import MetricsSink, TimedActionClient, record_turn
 from stratus.serverless.settings import ServiceSettings
+from stratus.serverless.split import SplitProcessor
 from stratus.shared.endpoints import AvailableEndpoints, EndpointConfig
 from stratus.shared.exceptions import ConfigError
 from stratus.shared.problems import Problem
@@ -47,8 +50,8 @@ class Service:
     """What one function serves, built once per container."""
 
     settings: ServiceSettings
-    agent: Agent
-    model_version: str
+    selector: ModelSelector
+    agents: dict[str, Agent]  # by model version
     store: TrackerStore
     app: FastAPI
     event_broker: EventBroker | None
@@ -65,33 +68,52 @@ def aws_client(service_name: str, settings: ServiceSettings) -> Any:
     return boto3.client(service_name, region_name=settings.region)
 
 
-def load_agent(settings: ServiceSettings) -> tuple[Agent, str]:
-    """The model to serve and its version: a local folder, or S3 (a version, the SSM
-    parameter's, or the newest upload), downloaded once into the cache and verified."""
+def load_agents(settings: ServiceSettings) -> tuple[ModelSelector, dict[str, Agent]]:
+    """The models to serve by version, and which conversation gets which: a local folder,
+    or S3 (a version, the SSM parameter's, or the newest upload), each downloaded once
+    into the cache and verified. Two versions when an A/B split is configured (the
+    candidate variables, or an SSM value of the form `primary,candidate=percent`)."""
     if settings.model_dir:
         agent = Agent.load(settings.model_dir)
-        return agent, agent.manifest.model_id
+        return ModelSelector(agent.manifest.model_id), {agent.manifest.model_id: agent}
     from stratus.model.s3 import S3ModelStore
-    from stratus.model.store import resolve_version
+    from stratus.model.store import version_from_parameter
 
     store = S3ModelStore(
         f"s3://{settings.model_bucket}/{settings.model_prefix}",
         aws_client("s3", settings),
         cache_dir=Path(settings.model_cache),
     )
-    version = resolve_version(
-        store,
-        # The SSM parameter is what switching and rollback change: it wins.
-        version=None if settings.model_version_parameter else settings.model_version,
-        parameter_name=settings.model_version_parameter,
-        ssm_client=aws_client("ssm", settings) if settings.model_version_parameter else None,
+    # The SSM parameter is what switching and rollback change: it wins.
+    if settings.model_version_parameter:
+        value = version_from_parameter(
+            aws_client("ssm", settings), settings.model_version_parameter
+        )
+    else:
+        value = settings.model_version
+    selector = ModelSelector.parse(value, field="model version")
+    if selector.candidate is None and settings.candidate_version:
+        selector = ModelSelector(
+            selector.primary, settings.candidate_version, round(settings.candidate_percent)
+        )
+    selector = ModelSelector(
+        _concrete(store, selector.primary),
+        _concrete(store, selector.candidate) if selector.candidate else None,
+        selector.percent,
     )
-    started = time.perf_counter()
-    agent = Agent.load(store.fetch(version))
-    logger.info(
-        "Loaded model version %s in %.0f ms.", version, (time.perf_counter() - started) * 1000
-    )
-    return agent, version
+    agents: dict[str, Agent] = {}
+    for version in selector.versions:
+        started = time.perf_counter()
+        agents[version] = Agent.load(store.fetch(version))
+        logger.info(
+            "Loaded model version %s in %.0f ms.", version, (time.perf_counter() - started) * 1000
+        )
+    return selector, agents
+
+
+def _concrete(store: Any, version: str) -> str:
+    """`latest` becomes the newest uploaded version."""
+    return str(store.latest_version()) if version.lower() == LATEST else version
 
 
 def tracker_store(settings: ServiceSettings) -> TrackerStore:
@@ -191,7 +213,8 @@ def build_service(
     action metrics; `on_turn_start(conversation_id)` lets the door tag its logs."""
     from stratus.server import create_app
 
-    agent, version = load_agent(settings)
+    selector, agents = load_agents(settings)
+    primary = agents[selector.versions[0]]
     store = tracker_store(settings)
     endpoints = endpoints_for(settings)
     if action_client is None:
@@ -202,12 +225,11 @@ def build_service(
     if action_client is not None and metrics is not None:
         action_client = TimedActionClient(action_client, metrics)
     broker = broker_for(endpoints.event_broker, file=ENVIRONMENT)
-    auth_token = (
-        secret_value(settings, settings.auth_token_secret) if (settings.auth_token_secret) else None
-    )
-    jwt_secret = (
-        secret_value(settings, settings.jwt_secret_arn) if (settings.jwt_secret_arn) else None
-    )
+    auth_token = jwt_secret = None
+    if settings.auth_token_secret:
+        auth_token = secret_value(settings, settings.auth_token_secret)
+    if settings.jwt_secret_arn:
+        jwt_secret = secret_value(settings, settings.jwt_secret_arn)
     platform = [name for name in channels if name != "rest"]
     dispatcher = None
     if platform and settings.async_function:
@@ -226,22 +248,32 @@ def build_service(
         if metrics is not None:
             record_turn(metrics, result, seconds)
 
+    processors = {
+        version: agent.processor(
+            store,
+            endpoints,
+            action_client=action_client,
+            event_broker=broker,
+            model_id=version,
+            on_turn=observe,
+            on_turn_start=on_turn_start,
+        )
+        for version, agent in agents.items()
+    }
+    processor = processors[selector.versions[0]]
+    if len(processors) > 1:
+        # SplitProcessor answers every call the app makes of a MessageProcessor.
+        processor = cast(MessageProcessor, SplitProcessor(selector, processors))
     app = create_app(
-        agent,
+        primary,
         store,
         endpoints=endpoints,
         credentials=channel_credentials(settings, channels),
         enable_api=enable_api,
         auth_token=auth_token,
         jwt_secret=jwt_secret,
-        action_client=action_client,
         dispatcher=dispatcher,
         channel_options=options,
-        processor_options={
-            "event_broker": broker,
-            "model_id": version,
-            "on_turn": observe,
-            "on_turn_start": on_turn_start,
-        },
+        processor=processor,
     )
-    return Service(settings, agent, version, store, app, broker)
+    return Service(settings, selector, agents, store, app, broker)
