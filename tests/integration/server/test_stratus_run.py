@@ -81,3 +81,50 @@ def test_stratus_run_serves_the_rest_channel_and_the_api(project: Path, tmp_path
             server.kill()
             server.wait()
     assert server.returncode is not None
+
+
+def test_stratus_run_against_the_template_stack_on_moto(
+    project: Path, tmp_path: Path, moto_endpoint: str
+) -> None:
+    import boto3
+
+    from stratus.stores.dynamo import DynamoTrackerStore
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "stratus.cli.main", "run", "--project", str(project)]
+    command += ["-i", "127.0.0.1", "-p", str(port), "--aws-endpoint", moto_endpoint]
+    log = tmp_path / "server.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_until_up(base + "/", server, log)
+        status, messages = request(
+            base + "/webhooks/rest/webhook", {"sender": "aws-user", "message": "hi"}
+        )
+        assert status == 200 and messages[0]["text"] == "Hey! How are you?"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    # The conversation is in the template's table and its events went to the stream,
+    # both created on the moto server from template.yaml.
+    store = DynamoTrackerStore("stratus-local-trackers", region="us-east-1", host=moto_endpoint)
+    events = store.load_all("aws-user").events
+    assert [e["text"] for e in events if e["event"] == "bot"] == ["Hey! How are you?"]
+    kinesis = boto3.client("kinesis", endpoint_url=moto_endpoint)
+    published = []
+    for shard in kinesis.list_shards(StreamName="stratus-local-events")["Shards"]:
+        iterator = kinesis.get_shard_iterator(
+            StreamName="stratus-local-events",
+            ShardId=shard["ShardId"],
+            ShardIteratorType="TRIM_HORIZON",
+        )["ShardIterator"]
+        records = kinesis.get_records(ShardIterator=iterator)["Records"]
+        published += [json.loads(r["Data"]) for r in records]
+    assert [e["event"] for e in published if e["sender_id"] == "aws-user"] == [
+        e["event"] for e in events
+    ]
