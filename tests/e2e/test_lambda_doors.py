@@ -7,13 +7,10 @@ Lambda invoker, and Slack through its webhook, the self-invoked job and a fake S
 from __future__ import annotations
 
 import base64
-import io
 import json
 import shutil
 import time
-import urllib.request
 import uuid
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +19,7 @@ import boto3
 import pytest
 from fake_platforms import FakePlatform, facebook_responder, slack_responder, telegram_responder
 from lambda_events import http_api_event, json_body, rest_api_event
+from moto_lambda import create_moto_function
 
 from stratus.channels.facebook import sign as facebook_sign
 from stratus.channels.slack import sign
@@ -169,38 +167,6 @@ def test_api_door_needs_its_token_and_serves_the_stored_conversation(
     assert json_body(parsed)["intent"]["name"] == "greet"
 
 
-def _moto_function(stack: LocalStack, name: str) -> None:
-    """A function moto knows (without docker it answers asynchronous invokes with 202)."""
-    config = urllib.request.Request(
-        f"{stack.endpoint_url}/moto-api/config",
-        data=json.dumps({"lambda": {"use_docker": False}}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    urllib.request.urlopen(config, timeout=10).close()
-    iam = boto3.client("iam", endpoint_url=stack.endpoint_url)
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
-    code = io.BytesIO()
-    with zipfile.ZipFile(code, "w") as archive:
-        archive.writestr("handler.py", "def lambda_handler(event, context):\n    return {}\n")
-    boto3.client("lambda", endpoint_url=stack.endpoint_url).create_function(
-        FunctionName=name,
-        Runtime="python3.12",
-        Role=role["Role"]["Arn"],
-        Handler="slack.handler.lambda_handler",
-        Code={"ZipFile": code.getvalue()},
-    )
-
-
 def slack_event(body: dict[str, Any], secret: str, **headers: str) -> dict[str, Any]:
     raw = json.dumps(body).encode()
     stamp = str(int(time.time()))
@@ -222,7 +188,7 @@ def channel_door(
     """A platform channel's door with its secret in Secrets Manager, its platform at
     `api`, and the asynchronous self-invocations it makes (sent to moto) recorded."""
     function = f"stratus-e2e-{channel}-{uuid.uuid4().hex[:8]}"
-    _moto_function(stack, function)
+    create_moto_function(stack.endpoint_url, function)
     secrets = boto3.client("secretsmanager", endpoint_url=stack.endpoint_url)
     arn = secrets.create_secret(Name=function, SecretString=json.dumps(credentials))["ARN"]
     door = load_door(

@@ -3,12 +3,10 @@ credentials checks, the Lambda job path, and DynamoDB deduplication on moto serv
 
 from __future__ import annotations
 
-import io
 import json
 import time
 import urllib.request
 import uuid
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ from typing import Any
 import boto3
 import pytest
 from fake_platforms import CREDENTIALS, ChannelApp, FakePlatform
+from moto_lambda import create_moto_function
 
 from stratus.channels import (
     ChannelDeliveryError,
@@ -167,31 +166,9 @@ def _post(url: str, body: Any) -> None:
 
 
 def test_lambda_self_invoke_queues_the_job(moto_endpoint: str) -> None:
-    _post(f"{moto_endpoint}/moto-api/config", {"lambda": {"use_docker": False}})
-    iam = boto3.client("iam", endpoint_url=moto_endpoint, region_name=REGION)
     name = f"stratus-channels-{uuid.uuid4().hex[:8]}"
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
-    code = io.BytesIO()
-    with zipfile.ZipFile(code, "w") as archive:
-        archive.writestr("handler.py", "def handler(event, context):\n    return {}\n")
+    create_moto_function(moto_endpoint, name, REGION)
     client = boto3.client("lambda", endpoint_url=moto_endpoint, region_name=REGION)
-    client.create_function(
-        FunctionName=name,
-        Runtime="python3.11",
-        Role=role["Role"]["Arn"],
-        Handler="handler.handler",
-        Code={"ZipFile": code.getvalue()},
-    )
     sent: list[dict[str, Any]] = []
     client.meta.events.register(
         "provide-client-params.lambda.Invoke", lambda params, **_: sent.append(dict(params))
