@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.request
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -155,14 +154,6 @@ def test_a_submitted_job_runs_where_the_door_hands_it_over(
         run_channel_job(app.client.app.state.channels, {"channel": "sms", "payload": {}})
     with pytest.raises(ChannelJobError, match="'sender_id'"):
         run_channel_job(app.client.app.state.channels, {"channel": "telegram", "payload": {}})
-
-
-def _post(url: str, body: Any) -> None:
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        assert response.status in (200, 201)
 
 
 def test_lambda_self_invoke_queues_the_job(moto_endpoint: str) -> None:
