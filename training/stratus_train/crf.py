@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import tensorflow as tf
+from stratus_train.backend import tf
 
 
 def crf_nll(

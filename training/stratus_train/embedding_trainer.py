@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import keras
 import numpy as np
-import tensorflow as tf
+import onnx
 
 from stratus.nlu.component import write_json
 from stratus.nlu.features import (
@@ -26,9 +25,11 @@ from stratus.nlu.features import (
     build_inputs,
 )
 from stratus.nlu.message import Message
-from stratus.nlu.onnx_model import META_FILE, TRANSITIONS_FILE
+from stratus.nlu.onnx_model import META_FILE, MODEL_FILE, TRANSITIONS_FILE
 from stratus.nlu.pipeline import MAX_TOKENS
-from stratus_train.export import export_onnx
+from stratus_train.backend import keras, tf
+from stratus_train.diet_onnx import diet_to_onnx
+from stratus_train.export import compare
 from stratus_train.layers import bake_masks
 from stratus_train.network import (
     SENT_ROWS,
@@ -38,6 +39,8 @@ from stratus_train.network import (
     input_signature,
     training_signature,
 )
+from stratus_train.optimizer import FusedAdam
+from stratus_train.threads import use_training_threads
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -176,6 +179,7 @@ def train_network(
     name: str,
     progress: Progress,
 ) -> DietNetwork:
+    use_training_threads()
     seed = config.get("random_seed")
     if seed is not None:
         keras.utils.set_random_seed(int(seed))
@@ -184,13 +188,12 @@ def train_network(
     kinds = list(spec.tags)
     signature = training_signature(layout)
     names = [s.name for s in signature]
-    optimizer = keras.optimizers.Adam(float(config["learning_rate"]))
 
     net.outputs(collate(data.inputs[:2]), training=False)  # build every layer
     variables = net.trainable_variables
-    # Create Adam's slots now: a tf.function whose first call creates variables is traced
-    # twice, and tracing this step costs seconds.
-    optimizer.build(variables)
+    # Adam's slots are created now: a tf.function whose first call creates variables is
+    # traced twice, and tracing this step costs seconds.
+    optimizer = FusedAdam(variables, float(config["learning_rate"]))
 
     @tf.function(
         input_signature=[
@@ -207,7 +210,7 @@ def train_network(
         tags = dict(zip(kinds, args[len(names) + 1 :]))
         with tf.GradientTape() as tape:
             loss, metrics = net.training_loss(x, label_ids, tags)
-        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        optimizer.apply(tape.gradient(loss, variables))
         return metrics
 
     epochs = int(config["epochs"])
@@ -253,15 +256,19 @@ def export_network(
     """Write model.onnx, meta.json and the CRF transitions; returns the TF/ONNX max difference."""
     directory.mkdir(parents=True, exist_ok=True)
     bake_masks(net)
-    signature = input_signature(net.layout)
-    names = [s.name for s in signature]
+    model = diet_to_onnx(net)
+    path = directory / MODEL_FILE
+    onnx.save(model, str(path))
+    difference = 0.0
+    if check:
+        sample = collate(check)
+        names = [s.name for s in input_signature(net.layout)]
 
-    @tf.function(input_signature=signature)
-    def infer(*args: tf.Tensor) -> dict[str, tf.Tensor]:
-        return net.outputs(dict(zip(names, args)), training=False)
+        def infer(*args: np.ndarray) -> dict[str, tf.Tensor]:
+            # Eager: tracing a tf.function for one call costs more than it saves.
+            return net.outputs(dict(zip(names, args)), training=False)
 
-    sample = collate(check) if check else None
-    difference = export_onnx(infer, signature, directory, sample)
+        difference = compare(infer, path, {n: sample[n] for n in names})
     if net.transitions:
         np.savez(
             directory / TRANSITIONS_FILE,

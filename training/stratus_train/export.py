@@ -1,4 +1,9 @@
-"""TensorFlow -> ONNX with tf2onnx, checked against TensorFlow on real inputs."""
+"""TensorFlow -> ONNX with tf2onnx, checked against TensorFlow on real inputs.
+
+DIET and TED are written by hand (diet_onnx.py, core/ted_onnx.py), which takes
+milliseconds where tf2onnx's freezing and optimizer passes took seconds; `export_onnx`
+remains for any other network, and `compare` checks every export.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,9 @@ from typing import Any
 
 import numpy as np
 import onnx
-import tensorflow as tf
-import tf2onnx
 
 from stratus.nlu.onnx_model import MODEL_FILE
+from stratus_train.backend import tf
 
 logger = logging.getLogger(__name__)
 OPSET = 17
@@ -30,6 +34,8 @@ def export_onnx(
     Output names are the keys of the function's result dict. Returns the largest absolute
     difference between TensorFlow and onnxruntime on `sample` (0 without a sample).
     """
+    import tf2onnx  # only for graphs not written by hand (seconds to import and run)
+
     model_proto, _ = tf2onnx.convert.from_function(function, input_signature=signature, opset=OPSET)
     concrete = function.get_concrete_function()
     keys = sorted(concrete.structured_outputs)  # tf flattens a dict in key order

@@ -11,9 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import keras
 import numpy as np
-import tensorflow as tf
 
 from stratus.nlu.features import (
     MASK,
@@ -26,6 +24,7 @@ from stratus.nlu.features import (
     FeatureLayout,
 )
 from stratus.nlu.onnx_model import LABEL_SCORES, TAG_LOGITS
+from stratus_train.backend import keras, tf
 from stratus_train.crf import crf_nll
 from stratus_train.layers import Ffnn, MaskedDense, SparseDense, TransformerEncoder
 

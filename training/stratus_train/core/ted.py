@@ -18,9 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import keras
 import numpy as np
-import tensorflow as tf
 
 from stratus.core.policies.prediction import TED_POLICY_PRIORITY
 from stratus.core.policies.states import TEXT_KEY, USER, State
@@ -28,9 +26,12 @@ from stratus.core.policies.ted import TED_META_FILE
 from stratus.core.policies.ted_features import TedFeaturizer
 from stratus.core.story_graph import TrainingTracker
 from stratus.shared.domain import Domain
+from stratus_train.backend import keras, tf
 from stratus_train.core.examples import examples
 from stratus_train.core.ted_onnx import export_ted
-from stratus_train.layers import gelu
+from stratus_train.layers import LayerNorm, gelu
+from stratus_train.optimizer import FusedAdam
+from stratus_train.threads import use_training_threads
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -73,10 +74,10 @@ class TurnAttentionBlock(keras.layers.Layer):
         super().__init__(**kwargs)
         regularizer = keras.regularizers.L2(reg) if reg else None
         self.size, self.heads = size, heads
-        self.norm1 = keras.layers.LayerNormalization(epsilon=1e-6)
+        self.norm1 = LayerNorm(epsilon=1e-6)
         self.qkv = keras.layers.Dense(3 * size, kernel_regularizer=regularizer)
         self.out = keras.layers.Dense(size, kernel_regularizer=regularizer)
-        self.norm2 = keras.layers.LayerNormalization(epsilon=1e-6)
+        self.norm2 = LayerNorm(epsilon=1e-6)
         self.ffn_in = keras.layers.Dense(4 * size, kernel_regularizer=regularizer)
         self.ffn_out = keras.layers.Dense(size, kernel_regularizer=regularizer)
         self.drop = keras.layers.Dropout(drop)
@@ -86,11 +87,12 @@ class TurnAttentionBlock(keras.layers.Layer):
         batch, steps = tf.shape(x)[0], tf.shape(x)[1]
         depth = self.size // self.heads
         qkv = tf.reshape(self.qkv(self.norm1(x)), [batch, steps, 3, self.heads, depth])
-        qkv = tf.transpose(qkv, [2, 0, 3, 1, 4])
-        logits = tf.matmul(qkv[0], qkv[1], transpose_b=True) / math.sqrt(depth) + bias
+        # unstack, not qkv[i]: a slice's gradient is a slow full-size StridedSliceGrad
+        q, k, v = tf.unstack(tf.transpose(qkv, [2, 0, 3, 1, 4]), 3)
+        logits = tf.matmul(q, k, transpose_b=True) / math.sqrt(depth) + bias
         weights = self.attention_drop(tf.nn.softmax(logits, axis=-1), training=training)
         attended = tf.reshape(
-            tf.transpose(tf.matmul(weights, qkv[2]), [0, 2, 1, 3]), [batch, steps, self.size]
+            tf.transpose(tf.matmul(weights, v), [0, 2, 1, 3]), [batch, steps, self.size]
         )
         x = x + self.drop(self.out(attended), training=training)
         hidden = self.drop(gelu(self.ffn_in(self.norm2(x))), training=training)
@@ -113,7 +115,7 @@ class TedNetwork(keras.Model):
             TurnAttentionBlock(size, heads, drop, float(config["drop_rate_attention"]), reg)
             for _ in range(int(config["number_of_transformer_layers"]))
         ]
-        self.norm = keras.layers.LayerNormalization(epsilon=1e-6)
+        self.norm = LayerNorm(epsilon=1e-6)
         emb = int(config["embedding_dimension"])
         self.dialogue_embed = keras.layers.Dense(emb, kernel_regularizer=regularizer)
         self.action_embeddings = self.add_weight(
@@ -140,29 +142,6 @@ class TedNetwork(keras.Model):
         return tf.nn.softmax(self.scores(turns, mask, training=False), axis=-1)
 
 
-class _Adam:
-    """Adam written with plain TF ops: Keras' optimizer triples the tracing time, which
-    dominates training on small bots."""
-
-    def __init__(self, variables: Sequence[Any], rate: float) -> None:
-        self.variables = list(variables)
-        self.rate = rate
-        self.m = [tf.Variable(tf.zeros_like(v), trainable=False) for v in self.variables]
-        self.v = [tf.Variable(tf.zeros_like(v), trainable=False) for v in self.variables]
-        self.t = tf.Variable(0.0, trainable=False)
-
-    def apply(self, gradients: Sequence[tf.Tensor]) -> None:
-        beta1, beta2, epsilon = 0.9, 0.999, 1e-7
-        t = self.t.assign_add(1.0)
-        rate = self.rate * tf.sqrt(1.0 - beta2**t) / (1.0 - beta1**t)
-        for var, grad, m, v in zip(self.variables, gradients, self.m, self.v):
-            if grad is None:
-                continue
-            m.assign(beta1 * m + (1.0 - beta1) * grad)
-            v.assign(beta2 * v + (1.0 - beta2) * tf.square(grad))
-            var.assign_sub(rate * m / (tf.sqrt(v) + epsilon))
-
-
 def _batch_size(config: dict[str, Any], epoch: int) -> int:
     sizes = config["batch_size"]
     if not isinstance(sizes, list):
@@ -187,6 +166,7 @@ def fit_ted(
 ) -> tuple[TedNetwork, TedFeaturizer, list[list[State]], dict[str, Any]]:
     """Trains the network on the story trackers' examples; returns it with its
     featurizer, the training histories and the filled config."""
+    use_training_threads()
     config = ted_config(options)
     max_history = int(config["max_history"]) if config.get("max_history") else None
     stories = [t for t in trackers if not t.is_rule]
@@ -207,7 +187,7 @@ def fit_ted(
     if not histories:
         return net, featurizer, histories, config
     variables = net.trainable_variables
-    adam = _Adam(variables, float(config["learning_rate"]))
+    adam = FusedAdam(variables, float(config["learning_rate"]))
 
     @tf.function(
         input_signature=[

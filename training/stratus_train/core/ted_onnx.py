@@ -7,13 +7,12 @@ checked against TensorFlow on real inputs before it is accepted.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper
 
 from stratus.core.policies.ted import (
     CONFIDENCES,
@@ -22,50 +21,12 @@ from stratus.core.policies.ted import (
     TURN_MASK,
     TURNS,
 )
+from stratus_train.onnx_graph import OnnxGraph, float_tensor
 
-OPSET = 17
 TOLERANCE = 1e-4
 
 
-class _Graph:
-    def __init__(self) -> None:
-        self.nodes: list[onnx.NodeProto] = []
-        self.weights: list[onnx.TensorProto] = []
-        self._count = 0
-
-    def name(self, hint: str) -> str:
-        self._count += 1
-        return f"{hint}_{self._count}"
-
-    def const(self, value: Any, hint: str = "c", dtype: Any = np.float32) -> str:
-        name = self.name(hint)
-        self.weights.append(numpy_helper.from_array(np.asarray(value, dtype=dtype), name))
-        return name
-
-    def op(self, kind: str, inputs: list[str], hint: str = "", **attrs: Any) -> str:
-        out = self.name(hint or kind.lower())
-        self.nodes.append(helper.make_node(kind, inputs, [out], **attrs))
-        return out
-
-    def dense(self, x: str, layer: Any) -> str:
-        y = self.op("MatMul", [x, self.const(layer.kernel.numpy(), "w")])
-        return self.op("Add", [y, self.const(layer.bias.numpy(), "b")])
-
-    def layer_norm(self, x: str, layer: Any) -> str:
-        return self.op(
-            "LayerNormalization",
-            [x, self.const(layer.gamma.numpy(), "g"), self.const(layer.beta.numpy(), "b")],
-            axis=-1,
-            epsilon=float(layer.epsilon),
-        )
-
-    def gelu(self, x: str) -> str:
-        scaled = self.op("Mul", [x, self.const(1.0 / math.sqrt(2.0))])
-        one_plus = self.op("Add", [self.op("Erf", [scaled]), self.const(1.0)])
-        return self.op("Mul", [self.op("Mul", [x, one_plus]), self.const(0.5)])
-
-
-def _attention_bias(g: _Graph) -> str:
+def _attention_bias(g: OnnxGraph) -> str:
     """[B, 1, T, T]: 0 where a turn may attend (itself, earlier real turns), else -1e9."""
     steps = g.op("Gather", [g.op("Shape", [TURN_MASK]), g.const([1], dtype=np.int64)], axis=0)
     square = g.op("Concat", [steps, steps], axis=0)
@@ -80,26 +41,21 @@ def _attention_bias(g: _Graph) -> str:
     return g.op("Mul", [g.op("Sub", [g.const(1.0), allowed]), g.const(-1e9)])
 
 
-def _block(g: _Graph, x: str, block: Any, bias: str) -> str:
-    heads, size = block.heads, block.size
-    depth = size // heads
-    qkv = g.dense(g.layer_norm(x, block.norm1), block.qkv)
-    qkv = g.op("Reshape", [qkv, g.const([0, 0, 3, heads, depth], dtype=np.int64)])
-    qkv = g.op("Transpose", [qkv], perm=[2, 0, 3, 1, 4])
-    q, k, v = (g.op("Gather", [qkv, g.const(i, dtype=np.int64)], axis=0) for i in range(3))
-    logits = g.op("MatMul", [q, g.op("Transpose", [k], perm=[0, 1, 3, 2])])
-    logits = g.op("Add", [g.op("Mul", [logits, g.const(1.0 / math.sqrt(depth))]), bias])
-    attended = g.op("MatMul", [g.op("Softmax", [logits], axis=-1), v])
-    attended = g.op("Transpose", [attended], perm=[0, 2, 1, 3])
-    attended = g.op("Reshape", [attended, g.const([0, 0, size], dtype=np.int64)])
-    x = g.op("Add", [x, g.dense(attended, block.out)])
-    hidden = g.gelu(g.dense(g.layer_norm(x, block.norm2), block.ffn_in))
-    return g.op("Add", [x, g.dense(hidden, block.ffn_out)])
+def _block(g: OnnxGraph, x: str, block: Any, bias: str) -> str:
+    layers = {
+        "norm1": block.norm1,
+        "qkv": block.qkv,
+        "out": block.out,
+        "norm2": block.norm2,
+        "ffn_in": block.ffn_in,
+        "ffn_out": block.ffn_out,
+    }
+    return g.attention_block(x, bias, block.heads, block.size, layers)
 
 
 def network_to_onnx(net: Any, dimension: int) -> onnx.ModelProto:
     """The inference graph of a trained TedNetwork: turns, turn_mask -> confidences."""
-    g = _Graph()
+    g = OnnxGraph()
     bias = _attention_bias(g)
     x = g.dense(TURNS, net.turn_in)
     for block in net.blocks:
@@ -109,23 +65,17 @@ def network_to_onnx(net: Any, dimension: int) -> onnx.ModelProto:
     actions = g.const(net.action_embeddings.numpy().T, "actions")
     g.nodes.append(helper.make_node("MatMul", [dialogue, actions], [SIMILARITIES]))
     g.nodes.append(helper.make_node("Softmax", [SIMILARITIES], [CONFIDENCES], axis=-1))
-    graph = helper.make_graph(
-        g.nodes,
+    return g.model(
         "ted",
         [
-            helper.make_tensor_value_info(TURNS, TensorProto.FLOAT, ["batch", "turns", dimension]),
-            helper.make_tensor_value_info(TURN_MASK, TensorProto.FLOAT, ["batch", "turns"]),
+            float_tensor(TURNS, ["batch", "turns", dimension]),
+            float_tensor(TURN_MASK, ["batch", "turns"]),
         ],
         [
-            helper.make_tensor_value_info(CONFIDENCES, TensorProto.FLOAT, ["batch", "actions"]),
-            helper.make_tensor_value_info(SIMILARITIES, TensorProto.FLOAT, ["batch", "actions"]),
+            float_tensor(CONFIDENCES, ["batch", "actions"]),
+            float_tensor(SIMILARITIES, ["batch", "actions"]),
         ],
-        g.weights,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
 
 
 def export_ted(

@@ -1,0 +1,177 @@
+"""The pieces that make `stratus train` fast must compute what they replace.
+
+FusedAdam stands in for Keras' Adam, LayerNorm for Keras' LayerNormalization, and
+diet_to_onnx for tf2onnx; each is compared here with the original on real TensorFlow.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+from stratus.nlu.diet import DIET_DEFAULTS
+from stratus.nlu.features import (
+    MASK,
+    SENT_DENSE,
+    SENT_IDS,
+    SENT_VALS,
+    SEQ_DENSE,
+    SEQ_IDS,
+    SEQ_VALS,
+    FeatureLayout,
+)
+from stratus.nlu.onnx_model import LABEL_SCORES
+
+pytestmark = pytest.mark.slow
+
+
+def test_fused_adam_updates_weights_as_keras_adam_does() -> None:
+    import keras
+    import tensorflow as tf
+
+    from stratus_train.optimizer import FusedAdam
+
+    rng = np.random.default_rng(0)
+    start = [rng.normal(size=(4, 3)).astype(np.float32), rng.normal(size=3).astype(np.float32)]
+    ours = [tf.Variable(w) for w in start]
+    theirs = [tf.Variable(w) for w in start]
+    fused = FusedAdam(ours, 0.01)
+    reference = keras.optimizers.Adam(0.01)
+    for step in range(5):
+        grads = [rng.normal(size=w.shape).astype(np.float32) * (step + 1) for w in start]
+        fused.apply([tf.constant(g) for g in grads])
+        reference.apply_gradients(zip([tf.constant(g) for g in grads], theirs))
+    for a, b, w in zip(ours, theirs, start):
+        assert not np.allclose(a.numpy(), w)  # it did move
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_fused_adam_skips_variables_without_a_gradient() -> None:
+    import tensorflow as tf
+
+    from stratus_train.optimizer import FusedAdam
+
+    used, unused = tf.Variable([1.0, 2.0]), tf.Variable([3.0])
+    FusedAdam([used, unused], 0.1).apply([tf.constant([1.0, -1.0]), None])
+    assert unused.numpy().tolist() == [3.0]
+    np.testing.assert_allclose(used.numpy(), [0.9, 2.1], rtol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(7, 16), (2, 5, 16)])
+def test_layer_norm_and_its_gradient_equal_keras(shape: tuple[int, ...]) -> None:
+    import keras
+    import tensorflow as tf
+
+    from stratus_train.layers import LayerNorm
+
+    rng = np.random.default_rng(1)
+    x = tf.constant(rng.normal(size=shape).astype(np.float32) * 3 + 1)
+    weights = tf.constant(rng.normal(size=shape).astype(np.float32))
+    gamma, beta = (rng.normal(size=shape[-1]).astype(np.float32) for _ in range(2))
+    results = []
+    for layer in (LayerNorm(epsilon=1e-6), keras.layers.LayerNormalization(epsilon=1e-6)):
+        layer.build(x.shape)
+        layer.gamma.assign(gamma)
+        layer.beta.assign(beta)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x)
+            loss = tf.reduce_sum(y * y * weights)
+        grads = tape.gradient(loss, [x, layer.gamma, layer.beta])
+        results.append([y.numpy(), *(v.numpy() for v in grads)])
+    for mine, reference in zip(*results):
+        np.testing.assert_allclose(mine, reference, rtol=1e-4, atol=1e-4)
+
+
+def _inputs(layout: FeatureLayout, lengths: list[int], seed: int) -> dict[str, np.ndarray]:
+    """Padded serving inputs for messages of the given token counts."""
+    rng = np.random.default_rng(seed)
+    batch, steps, cells = len(lengths), max(lengths), 4
+    mask = (np.arange(steps)[None, :] < np.asarray(lengths)[:, None]).astype(np.float32)
+    inputs = {
+        SEQ_IDS: rng.integers(0, layout.sparse_dim, (batch, steps, cells)),
+        SEQ_VALS: rng.random((batch, steps, cells)).astype(np.float32) * mask[..., None],
+        SENT_IDS: rng.integers(0, layout.sparse_dim, (batch, cells)),
+        SENT_VALS: rng.random((batch, cells)).astype(np.float32),
+        MASK: mask,
+    }
+    if layout.dense:
+        inputs[SEQ_DENSE] = rng.normal(size=(batch, steps, layout.dense_dim)).astype(np.float32)
+        inputs[SENT_DENSE] = rng.normal(size=(batch, layout.dense_dim)).astype(np.float32)
+    return {k: v.astype(np.int64) if k in (SEQ_IDS, SENT_IDS) else v for k, v in inputs.items()}
+
+
+def _diet(layout: FeatureLayout, tags: dict[str, list[str]], **options: Any) -> Any:
+    from stratus_train.network import DietNetwork, TaskSpec
+
+    config = {**DIET_DEFAULTS, "transformer_size": 32, "embedding_dimension": 8, **options}
+    config["dense_dimension"] = {"text": 16, "label": 8}
+    spec = TaskSpec(["greet", "bye", "inform"], np.eye(3, dtype=np.float32), tags)
+    net = DietNetwork(config, layout, spec, np.random.default_rng(2))
+    net.outputs(_inputs(layout, [3, 1], 0), training=False)  # build
+    return net
+
+
+@pytest.mark.parametrize(
+    ("dense", "tags", "options"),
+    [
+        ((), {"entity": ["O", "U-city"]}, {}),
+        (
+            (("lm", 6),),
+            {"entity": ["O", "B-city", "L-city"], "role": ["O", "U-from", "U-to"]},
+            {"hidden_layers_sizes": {"text": [24], "label": []}},
+        ),
+        ((), {}, {"number_of_transformer_layers": 0}),
+    ],
+    ids=["transformer", "dense-features-roles-hidden-layers", "no-transformer"],
+)
+def test_hand_written_diet_graph_computes_what_tensorflow_does(
+    dense: tuple[tuple[str, int], ...], tags: dict[str, list[str]], options: dict[str, Any]
+) -> None:
+    from stratus_train.diet_onnx import diet_to_onnx
+    from stratus_train.layers import bake_masks
+
+    layout = FeatureLayout((("words", 30), ("chars", 50)), dense)
+    net = _diet(layout, tags, **options)
+    bake_masks(net)
+    session = ort.InferenceSession(
+        diet_to_onnx(net).SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    names = [o.name for o in session.get_outputs()]
+    assert names == sorted([LABEL_SCORES, *(f"{k}_logits" for k in tags)])
+    wanted = {i.name for i in session.get_inputs()}
+    for lengths in ([4], [5, 1, 3]):  # one message, and a padded batch
+        feeds = _inputs(layout, lengths, seed=len(lengths))
+        expected = {k: v.numpy() for k, v in net.outputs(feeds, training=False).items()}
+        got = dict(zip(names, session.run(names, {k: feeds[k] for k in wanted})))
+        for key, value in expected.items():
+            np.testing.assert_allclose(got[key], value, atol=1e-4)
+
+
+def test_a_diet_without_attention_or_tags_reads_only_sentence_features() -> None:
+    from stratus_train.diet_onnx import diet_to_onnx
+
+    layout = FeatureLayout((("words", 30),))
+    net = _diet(layout, {}, number_of_transformer_layers=0)
+    inputs = {i.name for i in diet_to_onnx(net).graph.input}
+    assert inputs == {SENT_IDS, SENT_VALS}
+
+
+def test_tensorflow_import_leaves_matplotlib_out_but_importable() -> None:
+    code = textwrap.dedent("""
+        import gc, sys
+        from stratus_train.backend import keras, tf
+        assert "matplotlib" not in sys.modules, "matplotlib was imported"
+        assert gc.isenabled()
+        import matplotlib.pyplot
+        print("ok")
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "ok"

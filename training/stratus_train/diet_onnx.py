@@ -1,0 +1,137 @@
+"""DIET's inference graph (`DietNetwork.outputs(training=False)`) written as ONNX.
+
+Same inputs and outputs as the graph tf2onnx made of it, so serving (`OnnxModel`) cannot
+tell them apart: sparse features as padded (ids, values) rows, the mask, optional dense
+features; `label_scores` and one `<kind>_logits` per tag kind. The label embeddings do
+not depend on the message, so they are computed once here and stored as a constant.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import onnx
+
+from stratus.nlu.features import (
+    MASK,
+    SENT_DENSE,
+    SENT_IDS,
+    SENT_VALS,
+    SEQ_DENSE,
+    SEQ_IDS,
+    SEQ_VALS,
+)
+from stratus.nlu.onnx_model import LABEL_SCORES, TAG_LOGITS
+from stratus_train.layers import Ffnn, MaskedDense, SparseDense
+from stratus_train.onnx_graph import OnnxGraph, float_tensor, int64_tensor
+
+
+def _kernel(layer: MaskedDense | SparseDense) -> np.ndarray:
+    kernel = layer.kernel.numpy()
+    return kernel if layer.baked else kernel * layer.mask.numpy()
+
+
+def _sparse(g: OnnxGraph, layer: SparseDense, ids: str, values: str) -> str:
+    """sum_k values[..., k] * W[ids[..., k]] + b: an embedding bag over padded rows."""
+    rows = g.op("Gather", [g.const(_kernel(layer), "w"), ids], axis=0)
+    cells = g.op("Mul", [rows, g.unsqueeze(values, [-1])])
+    summed = g.op("ReduceSum", [cells, g.ints([-2])], keepdims=0)
+    return g.op("Add", [summed, g.const(layer.bias.numpy(), "b")])
+
+
+def _masked_dense(g: OnnxGraph, x: str, layer: MaskedDense) -> str:
+    y = g.matmul(x, _kernel(layer), layer.bias.numpy())
+    if layer.activation == "relu":
+        return g.op("Relu", [y])
+    if layer.activation == "gelu":
+        return g.gelu(y)
+    return y
+
+
+def _ffnn(g: OnnxGraph, x: str, ffnn: Ffnn) -> str:
+    for layer in ffnn.dense:
+        x = _masked_dense(g, x, layer)
+    return x
+
+
+def _encoder(g: OnnxGraph, h: str, full_mask: str, encoder: Any) -> str:
+    # Padded keys get -1e9 before the softmax, as `TransformerEncoder.call`.
+    keys = g.unsqueeze(full_mask, [1, 2])  # [B, 1, 1, T + 1]
+    bias = g.op("Mul", [g.op("Sub", [g.const(1.0), keys]), g.const(-1e9)])
+    x = _masked_dense(g, h, encoder.embed)
+    for block in encoder.blocks:
+        layers = {
+            "norm1": block.norm_attention,
+            "qkv": block.qkv,
+            "out": block.attention_out,
+            "norm2": block.norm_ffn,
+            "ffn_in": block.ffn_in,
+            "ffn_out": block.ffn_out,
+        }
+        x = g.attention_block(x, bias, block.heads, block.size, layers)
+    return g.layer_norm(x, encoder.norm)
+
+
+def diet_to_onnx(net: Any) -> onnx.ModelProto:
+    """The inference graph of a trained `DietNetwork` (masks folded in or not)."""
+    g = OnnxGraph()
+    layout = net.layout
+    sent = _sparse(g, net.sent_sparse, SENT_IDS, SENT_VALS)
+    if layout.dense:
+        sent = g.op("Concat", [sent, SENT_DENSE], axis=-1)
+    needs_tokens = net.encoder is not None or bool(net.tag_heads)
+    tokens = None
+    if needs_tokens:
+        seq = _sparse(g, net.seq_sparse, SEQ_IDS, SEQ_VALS)
+        if layout.dense:
+            seq = g.op("Concat", [seq, SEQ_DENSE], axis=-1)
+        seq = g.op("Mul", [seq, g.unsqueeze(MASK, [-1])])
+    if net.encoder is not None:
+        h = g.op("Concat", [g.unsqueeze(sent, [1]), seq], axis=1)
+        h = _ffnn(g, h, net.text_ffnn)
+        # The [CLS] position is always real: the mask with a 1 in front.
+        full_mask = g.op("Pad", [MASK, g.ints([0, 1, 0, 0]), g.const(1.0)], mode="constant")
+        h = _encoder(g, h, full_mask, net.encoder)
+        cls = g.op("Gather", [h, g.const(0, dtype=np.int64)], axis=1)
+        tokens = g.slice_from(h, 1, axis=1)
+    else:
+        # Without attention every position is computed on its own: [CLS] from the
+        # sentence features only, tokens (if any head reads them) from theirs.
+        cls = _ffnn(g, sent, net.text_ffnn)
+        if needs_tokens:
+            tokens = _ffnn(g, seq, net.text_ffnn)
+    outputs = []
+    if net.spec.labels:
+        text = g.dense(cls, net.text_embed)
+        labels = net.label_embeddings(training=False).numpy()
+        g.output("MatMul", [text, g.const(labels.T, "labels")], LABEL_SCORES)
+        outputs.append(float_tensor(LABEL_SCORES, ["batch", len(net.spec.labels)]))
+    entity_probs = None
+    for kind, head in net.tag_heads.items():
+        assert tokens is not None  # tag heads make `needs_tokens` true
+        features = tokens
+        if kind != "entity" and entity_probs is not None:
+            features = g.op("Concat", [tokens, entity_probs], axis=-1)
+        name = TAG_LOGITS.format(kind=kind)
+        logits = g.output(
+            "Add", [g.matmul(features, head.kernel.numpy()), g.const(head.bias.numpy(), "b")], name
+        )
+        outputs.append(float_tensor(name, ["batch", "tokens", len(net.spec.tags[kind])]))
+        if kind == "entity":
+            entity_probs = g.op("Softmax", [logits], axis=-1)
+    inputs = [
+        int64_tensor(SEQ_IDS, ["batch", "tokens", "seq_cells"]),
+        float_tensor(SEQ_VALS, ["batch", "tokens", "seq_cells"]),
+        int64_tensor(SENT_IDS, ["batch", "sent_cells"]),
+        float_tensor(SENT_VALS, ["batch", "sent_cells"]),
+        float_tensor(MASK, ["batch", "tokens"]),
+    ]
+    if layout.dense:
+        inputs += [
+            float_tensor(SEQ_DENSE, ["batch", "tokens", layout.dense_dim]),
+            float_tensor(SENT_DENSE, ["batch", layout.dense_dim]),
+        ]
+    # Sorted by name, the order in which tf2onnx listed a result dict's outputs.
+    outputs.sort(key=lambda o: o.name)
+    return g.model("diet", inputs, outputs)

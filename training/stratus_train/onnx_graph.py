@@ -1,0 +1,128 @@
+"""Writing a trained Keras network straight into an ONNX graph, node by node.
+
+tf2onnx freezes the TensorFlow graph, runs Grappler on it and then its own optimizer
+passes: seconds of CPU for networks that are a few dozen standard ops (more than
+training a small bot takes). DIET and TED are written here from their trained weights
+instead, and every export is checked against TensorFlow on real inputs before it is
+accepted, so a mistake here cannot ship silently.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OPSET = 17
+IR_VERSION = 8
+_INT64_MAX = np.iinfo(np.int64).max
+
+
+class OnnxGraph:
+    """Nodes and weights of one graph, with the few composite layers our networks use."""
+
+    def __init__(self) -> None:
+        self.nodes: list[onnx.NodeProto] = []
+        self.weights: list[onnx.TensorProto] = []
+        self._count = 0
+
+    def name(self, hint: str) -> str:
+        self._count += 1
+        return f"{hint}_{self._count}"
+
+    def const(self, value: Any, hint: str = "c", dtype: Any = np.float32) -> str:
+        name = self.name(hint)
+        self.weights.append(numpy_helper.from_array(np.asarray(value, dtype=dtype), name))
+        return name
+
+    def ints(self, value: Any) -> str:
+        return self.const(value, "i", np.int64)
+
+    def op(self, kind: str, inputs: list[str], hint: str = "", **attrs: Any) -> str:
+        out = self.name(hint or kind.lower())
+        self.nodes.append(helper.make_node(kind, inputs, [out], **attrs))
+        return out
+
+    def output(self, kind: str, inputs: list[str], name: str, **attrs: Any) -> str:
+        """A node whose result is a graph output, under the output's own name."""
+        self.nodes.append(helper.make_node(kind, inputs, [name], **attrs))
+        return name
+
+    def matmul(self, x: str, kernel: np.ndarray, bias: np.ndarray | None = None) -> str:
+        y = self.op("MatMul", [x, self.const(kernel, "w")])
+        return y if bias is None else self.op("Add", [y, self.const(bias, "b")])
+
+    def dense(self, x: str, layer: Any) -> str:
+        """A Keras Dense layer without activation (kernel and bias)."""
+        return self.matmul(x, layer.kernel.numpy(), layer.bias.numpy())
+
+    def layer_norm(self, x: str, layer: Any) -> str:
+        return self.op(
+            "LayerNormalization",
+            [x, self.const(layer.gamma.numpy(), "g"), self.const(layer.beta.numpy(), "b")],
+            axis=-1,
+            epsilon=float(layer.epsilon),
+        )
+
+    def gelu(self, x: str) -> str:
+        # Erf, not Keras' gelu (whose export has an Erfc that onnxruntime lacks).
+        scaled = self.op("Mul", [x, self.const(1.0 / math.sqrt(2.0))])
+        one_plus = self.op("Add", [self.op("Erf", [scaled]), self.const(1.0)])
+        return self.op("Mul", [self.op("Mul", [x, one_plus]), self.const(0.5)])
+
+    def unsqueeze(self, x: str, axes: list[int]) -> str:
+        return self.op("Unsqueeze", [x, self.ints(axes)])
+
+    def slice_from(self, x: str, start: int, axis: int) -> str:
+        return self.op("Slice", [x, self.ints([start]), self.ints([_INT64_MAX]), self.ints([axis])])
+
+    def attention_block(
+        self, x: str, bias: str, heads: int, size: int, layers: dict[str, Any]
+    ) -> str:
+        """Pre-norm transformer layer: LN -> self-attention -> residual; LN -> GELU FFN ->
+        residual. `layers` names the Keras layers: norm1, qkv, out, norm2, ffn_in, ffn_out
+        (qkv one Dense of 3 * size, laid out [3, heads, depth]); `bias` is additive."""
+        depth = size // heads
+        qkv = self.dense(self.layer_norm(x, layers["norm1"]), layers["qkv"])
+        qkv = self.op("Reshape", [qkv, self.ints([0, 0, 3, heads, depth])])
+        qkv = self.op("Transpose", [qkv], perm=[2, 0, 3, 1, 4])
+        q, k, v = (
+            self.op("Gather", [qkv, self.const(i, dtype=np.int64)], axis=0) for i in range(3)
+        )
+        logits = self.op("MatMul", [q, self.op("Transpose", [k], perm=[0, 1, 3, 2])])
+        logits = self.op(
+            "Add", [self.op("Mul", [logits, self.const(1.0 / math.sqrt(depth))]), bias]
+        )
+        attended = self.op("MatMul", [self.op("Softmax", [logits], axis=-1), v])
+        attended = self.op("Transpose", [attended], perm=[0, 2, 1, 3])
+        attended = self.op("Reshape", [attended, self.ints([0, 0, size])])
+        x = self.op("Add", [x, self.dense(attended, layers["out"])])
+        hidden = self.gelu(self.dense(self.layer_norm(x, layers["norm2"]), layers["ffn_in"]))
+        return self.op("Add", [x, self.dense(hidden, layers["ffn_out"])])
+
+    def model(
+        self,
+        name: str,
+        inputs: list[onnx.ValueInfoProto],
+        outputs: list[onnx.ValueInfoProto],
+    ) -> onnx.ModelProto:
+        """The checked model; inputs no node reads are left out (as tf2onnx does)."""
+        used = {i for node in self.nodes for i in node.input}
+        graph = helper.make_graph(
+            self.nodes, name, [i for i in inputs if i.name in used], outputs, self.weights
+        )
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+        model.ir_version = IR_VERSION
+        onnx.checker.check_model(model)
+        return model
+
+
+def float_tensor(name: str, shape: list[str | int]) -> onnx.ValueInfoProto:
+    return helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
+
+
+def int64_tensor(name: str, shape: list[str | int]) -> onnx.ValueInfoProto:
+    return helper.make_tensor_value_info(name, TensorProto.INT64, shape)
