@@ -76,11 +76,22 @@ class BotResult:
     disagreeing: list[str]
 
 
-def prepare(source: Path, work: Path) -> tuple[Path, Path]:
+def prepare(source: Path, work: Path, without_lm: bool = False) -> tuple[Path, Path]:
     """Copy the bot to `work/bot`; a bot without `data/` gets its YAML files moved there.
-    Returns the copy and its test stories (`tests/`, else the training stories)."""
+    Returns the copy and its test stories (`tests/`, else the training stories).
+    `without_lm` drops LanguageModelFeaturizer from the pipeline (both systems then
+    train the same config; Rasa's would download its weights from the Hugging Face hub)."""
     bot = work / "bot"
     shutil.copytree(source, bot, ignore=shutil.ignore_patterns("models", "results", ".rasa"))
+    config = bot / "config.yml"
+    if without_lm and config.is_file():
+        content = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+        content["pipeline"] = [
+            c
+            for c in content.get("pipeline") or []
+            if not (isinstance(c, dict) and c.get("name") == "LanguageModelFeaturizer")
+        ]
+        config.write_text(yaml.safe_dump(content, sort_keys=False), encoding="utf-8")
     data = bot / "data"
     if not data.exists():
         data.mkdir()
@@ -187,16 +198,16 @@ def agreement(ours: Sequences, rasa: Sequences) -> tuple[int, list[str]]:
     return same, differing
 
 
-def run_bot(name: str, source: Path, venv: Path | None) -> BotResult:
+def run_bot(name: str, source: Path, venv: Path | None, without_lm: bool = False) -> BotResult:
     with tempfile.TemporaryDirectory(prefix=f"conv-{name}-") as tmp:
         work = Path(tmp)
-        bot, tests = prepare(source, work)
+        bot, tests = prepare(source, work, without_lm)
         stratus, predicted = run_stratus(bot, tests, work)
         stories = sum(len(v) for v in predicted.values())
         training = "nlu+core" if has_e2e_stories(bot) else "core"
         if venv is None:
             return BotResult(name, training, stories, stratus, None, None, [])
-        rasa_bot, rasa_tests = prepare(source, work / "rasa")
+        rasa_bot, rasa_tests = prepare(source, work / "rasa", without_lm)
         log = work / "rasa.log"
         try:
             rasa, rasa_predicted, rasa_total = run_rasa(venv, rasa_bot, rasa_tests, log)
@@ -242,6 +253,11 @@ def main() -> None:
     parser.add_argument("--bots", nargs="+", default=list(DEFAULT_BOTS), metavar="NAME")
     parser.add_argument("--json", type=Path, default=None, metavar="OUT")
     parser.add_argument("--rasa-venv", type=Path, default=None, help="default: bench/peer_rasa.sh")
+    parser.add_argument(
+        "--without-lm",
+        action="store_true",
+        help="drop LanguageModelFeaturizer from every config (Rasa's downloads weights)",
+    )
     args = parser.parse_args()
     unknown = [b for b in args.bots if b not in DEFAULT_BOTS and not Path(b).is_dir()]
     if unknown:
@@ -258,7 +274,7 @@ def main() -> None:
         name = bot if bot in DEFAULT_BOTS else source.name
         print(f"[{name}] training and testing ...", file=sys.stderr, flush=True)
         try:
-            results.append(run_bot(name, source, venv if args.peer else None))
+            results.append(run_bot(name, source, venv if args.peer else None, args.without_lm))
         except Exception as error:  # one broken bot must not hide the others' figures
             print(f"[{name}] Stratus failed: {error!r}", file=sys.stderr)
             results.append(BotResult(name, "-", 0, SystemRun(error=repr(error)), None, None, []))
