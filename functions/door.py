@@ -17,6 +17,7 @@ from mangum import Mangum
 
 from stratus.channels.dispatch import is_channel_job
 from stratus.serverless import Service, ServiceSettings, build_service
+from stratus.serverless.reminders import is_reminder_event
 
 
 class HttpDoor:
@@ -40,7 +41,8 @@ class HttpDoor:
 
     def handler(self) -> Any:
         """The Lambda handler: API Gateway events go to the app, channel jobs (which
-        the function sends itself to answer a platform later) run their turn."""
+        the function sends itself to answer a platform later) run their turn, and
+        reminder schedules (EventBridge Scheduler) fire their reminder."""
 
         @self.logger.inject_lambda_context(clear_state=True)
         @self.tracer.capture_lambda_handler(capture_response=False)
@@ -49,6 +51,9 @@ class HttpDoor:
             if is_channel_job(event):
                 self.service.run_job(event)
                 return {"status": "done"}
+            if is_reminder_event(event):
+                self.service.fire_reminder(event)
+                return {"status": "fired"}
             answer: dict[str, Any] = self.asgi(event, context)
             return answer
 

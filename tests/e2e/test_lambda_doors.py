@@ -396,3 +396,42 @@ def test_an_ab_split_in_ssm_serves_each_conversation_one_version(
         assert set(served.values()) == {primary, candidate}
     finally:
         ssm.put_parameter(Name=stack.model_version_parameter, Value=primary, Overwrite=True)
+
+
+def test_reminders_become_schedules_that_fire_through_the_reminders_door(
+    load_door: LoadDoor, stack: LocalStack
+) -> None:
+    scheduler = boto3.client("scheduler", endpoint_url=stack.endpoint_url)
+    group = f"reminders-{uuid.uuid4().hex[:8]}"
+    scheduler.create_schedule_group(Name=group)
+    secrets = boto3.client("secretsmanager", endpoint_url=stack.endpoint_url)
+    token_arn = secrets.create_secret(Name=group, SecretString="t0ken")["ARN"]
+    env = {
+        "STRATUS_REMINDER_GROUP": group,
+        "STRATUS_REMINDER_FUNCTION_ARN": "arn:aws:lambda:us-east-1:123456789012:function:rem",
+        "STRATUS_REMINDER_ROLE_ARN": "arn:aws:iam::123456789012:role/stratus-scheduler",
+    }
+    api = load_door("api", STRATUS_AUTH_TOKEN_SECRET=token_arn, **env)
+    sender = f"remind-{uuid.uuid4().hex[:8]}"
+    later = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() + 3600))
+
+    def append(event: dict[str, Any]) -> None:
+        path = f"/conversations/{sender}/tracker/events"
+        answer = api(http_api_event("POST", path, event, query={"token": "t0ken"}))
+        assert answer["statusCode"] == 200, answer
+
+    reminder = {"event": "reminder", "intent": "greet", "date_time": later, "name": "nudge"}
+    append({**reminder, "kill_on_user_msg": False})
+    append({**reminder, "name": "dropped", "kill_on_user_msg": False})
+    append({"event": "cancel_reminder", "name": "dropped"})
+    [listed] = scheduler.list_schedules(GroupName=group)["Schedules"]
+    schedule = scheduler.get_schedule(Name=listed["Name"], GroupName=group)
+    assert schedule["ScheduleExpression"].startswith("at(")
+    assert schedule["Target"]["Arn"] == env["STRATUS_REMINDER_FUNCTION_ARN"]
+    # EventBridge Scheduler invokes the reminders function with the schedule's input.
+    reminders = load_door("reminders", **env)
+    assert reminders(json.loads(schedule["Target"]["Input"])) == {"status": "fired"}
+    events = stored_events(stack, sender)
+    fired = [e for e in events if e["event"] == "user"]
+    assert [e["parse_data"]["intent"]["name"] for e in fired] == ["greet"]
+    assert any(e["event"] == "bot" for e in events[events.index(fired[0]) :])

@@ -33,6 +33,7 @@ from stratus.core.processor import MessageProcessor, TurnResult
 from stratus.model.selection import ModelSelector
 from stratus.model.store import LATEST
 from stratus.serverless.observability import MetricsSink, TimedActionClient, record_turn
+from stratus.serverless.reminders import EventBridgeReminderScheduler, reminder_from_event
 from stratus.serverless.settings import ServiceSettings
 from stratus.serverless.split import SplitProcessor
 from stratus.shared.endpoints import AvailableEndpoints, EndpointConfig
@@ -55,10 +56,17 @@ class Service:
     store: TrackerStore
     app: FastAPI
     event_broker: EventBroker | None
+    processor: MessageProcessor
 
     def run_job(self, job: Mapping[str, Any]) -> None:
         """Runs a channel job (the turn a platform webhook acknowledged earlier)."""
         run_channel_job(self.app.state.channels, job)
+
+    def fire_reminder(self, event: dict[str, Any]) -> TurnResult:
+        """Runs a reminder whose schedule fired (the input `reminder_input` made). Its
+        replies are recorded in the conversation, as Rasa's REST channel does."""
+        sender_id, reminder = reminder_from_event(event)
+        return self.processor.handle_reminder(sender_id, reminder)
 
 
 def aws_client(service_name: str, settings: ServiceSettings) -> Any:
@@ -244,6 +252,15 @@ def build_service(
         deduplicator = DynamoDeduplicator(aws_client("dynamodb", settings), settings.tracker_table)
         options = replace(options, deduplicator=deduplicator)
 
+    scheduler = None
+    if settings.reminder_group and settings.reminder_function_arn and settings.reminder_role_arn:
+        scheduler = EventBridgeReminderScheduler(
+            aws_client("scheduler", settings),
+            group=settings.reminder_group,
+            target_arn=settings.reminder_function_arn,
+            role_arn=settings.reminder_role_arn,
+        )
+
     def observe(result: TurnResult, seconds: float) -> None:
         if metrics is not None:
             record_turn(metrics, result, seconds)
@@ -257,6 +274,7 @@ def build_service(
             model_id=version,
             on_turn=observe,
             on_turn_start=on_turn_start,
+            scheduler=scheduler,
         )
         for version, agent in agents.items()
     }
@@ -276,4 +294,4 @@ def build_service(
         channel_options=options,
         processor=processor,
     )
-    return Service(settings, selector, agents, store, app, broker)
+    return Service(settings, selector, agents, store, app, broker, processor)

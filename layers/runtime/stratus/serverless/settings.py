@@ -21,6 +21,7 @@ in the engine reads the environment.
 | STRATUS_AUTH_TOKEN_SECRET, STRATUS_JWT_SECRET_ARN | HTTP API auth (Secrets Manager) |
 | STRATUS_CHANNEL_SECRET | a Secrets Manager secret with the channel's credentials |
 | STRATUS_CHANNEL_API_URL | the platform API's base URL (default: the real one) |
+| STRATUS_REMINDER_GROUP, STRATUS_REMINDER_FUNCTION_ARN, STRATUS_REMINDER_ROLE_ARN | reminders as EventBridge Scheduler schedules firing that function |
 | STRATUS_ASYNC_FUNCTION | the function itself, for acknowledging now and working later (default: AWS_LAMBDA_FUNCTION_NAME) |
 """
 
@@ -62,6 +63,9 @@ class ServiceSettings:
     channel_secret: str | None = None
     channel_api_url: str | None = None
     async_function: str | None = None
+    reminder_group: str | None = None
+    reminder_function_arn: str | None = None
+    reminder_role_arn: str | None = None
     region: str | None = None
 
     @classmethod
@@ -115,6 +119,9 @@ class ServiceSettings:
             channel_secret=text("STRATUS_CHANNEL_SECRET"),
             channel_api_url=text("STRATUS_CHANNEL_API_URL"),
             async_function=text("STRATUS_ASYNC_FUNCTION") or text("AWS_LAMBDA_FUNCTION_NAME"),
+            reminder_group=text("STRATUS_REMINDER_GROUP"),
+            reminder_function_arn=text("STRATUS_REMINDER_FUNCTION_ARN"),
+            reminder_role_arn=text("STRATUS_REMINDER_ROLE_ARN"),
             region=text("AWS_REGION") or text("AWS_DEFAULT_REGION"),
         )
         if settings.model_dir is None and settings.model_bucket is None:
