@@ -8,6 +8,7 @@ packages this folder (CodeUri: functions/), so the doors share this module.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,6 +19,11 @@ from mangum import Mangum
 from stratus.channels.dispatch import is_channel_job
 from stratus.serverless import Service, ServiceSettings, build_service
 from stratus.serverless.reminders import is_reminder_event
+
+
+# A request that runs no turn (a health check, a refused signature) records no metric:
+# that is expected, not worth a warning in every such invocation's log.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
 class HttpDoor:
