@@ -20,7 +20,6 @@ from stratus.channels.dispatch import is_channel_job
 from stratus.serverless import Service, ServiceSettings, build_service
 from stratus.serverless.reminders import is_reminder_event
 
-
 # A request that runs no turn (a health check, a refused signature) records no metric:
 # that is expected, not worth a warning in every such invocation's log.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
