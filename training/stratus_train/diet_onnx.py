@@ -8,6 +8,7 @@ not depend on the message, so they are computed once here and stored as a consta
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -55,11 +56,30 @@ def _ffnn(g: OnnxGraph, x: str, ffnn: Ffnn) -> str:
     return x
 
 
+def _positions(g: OnnxGraph, x: str, encoder: Any) -> str:
+    """x [B, T + 1, D] plus the positional encoding of `network.positions`: [CLS] at
+    position `length` (the mask's sum), token t at t."""
+    table = g.const(encoder.position_table, "positions")
+    length = g.op("Cast", [g.op("ReduceSum", [MASK, g.ints([1])], keepdims=0)], to=7)
+    cls = g.op(
+        "Add",
+        [
+            g.op("Slice", [x, g.ints([0]), g.ints([1]), g.ints([1])]),
+            g.unsqueeze(g.op("Gather", [table, length], axis=0), [1]),
+        ],
+    )
+    steps = g.op("Gather", [g.op("Shape", [MASK]), g.ints([1])], axis=0)
+    tokens_pe = g.op("Slice", [table, g.ints([0]), steps, g.ints([0])])
+    tokens = g.op("Add", [g.slice_from(x, 1, axis=1), tokens_pe])
+    return g.op("Concat", [cls, tokens], axis=1)
+
+
 def _encoder(g: OnnxGraph, h: str, full_mask: str, encoder: Any) -> str:
     # Padded keys get -1e9 before the softmax, as `TransformerEncoder.call`.
     keys = g.unsqueeze(full_mask, [1, 2])  # [B, 1, 1, T + 1]
     bias = g.op("Mul", [g.op("Sub", [g.const(1.0), keys]), g.const(-1e9)])
     x = _masked_dense(g, h, encoder.embed)
+    x = _positions(g, g.op("Mul", [x, g.const(math.sqrt(encoder.size))]), encoder)
     for block in encoder.blocks:
         layers = {
             "norm1": block.norm_attention,
@@ -70,7 +90,7 @@ def _encoder(g: OnnxGraph, h: str, full_mask: str, encoder: Any) -> str:
             "ffn_out": block.ffn_out,
         }
         x = g.attention_block(x, bias, block.heads, block.size, layers)
-    return g.layer_norm(x, encoder.norm)
+    return g.gelu(g.layer_norm(x, encoder.norm))  # the GELU after Rasa's encoder
 
 
 def diet_to_onnx(net: Any) -> onnx.ModelProto:

@@ -144,18 +144,40 @@ def batch_sizes(config: dict[str, Any], epoch: int) -> int:
     return int(sizes[0] + epoch * (sizes[-1] - sizes[0]) / (epochs - 1))
 
 
-def epoch_order(label_ids: np.ndarray, rng: np.random.Generator, balanced: bool) -> np.ndarray:
-    """Shuffled indices; `balanced` interleaves the labels so each batch sees many of them."""
+def epoch_order(
+    label_ids: np.ndarray, rng: np.random.Generator, balanced: bool, batch_size: int
+) -> np.ndarray:
+    """One epoch's example indices, shuffled; `balanced` is Rasa's `balanced_data`.
+
+    Rasa's balanced strategy walks the labels in random order round after round, taking
+    from each a chunk proportional to its share of the data (at least one example), until
+    every label has been gone through once; a label already gone through takes part only
+    every other round from then on. Rare labels are thus repeated and the epoch is longer
+    than the data when labels are imbalanced.
+    """
     if not balanced:
         return rng.permutation(len(label_ids))
-    groups = [rng.permutation(np.flatnonzero(label_ids == lab)) for lab in np.unique(label_ids)]
-    order: list[int] = []
-    longest = max(len(g) for g in groups)
-    for i in range(longest):
-        round_ = [int(g[i]) for g in groups if i < len(g)]
-        rng.shuffle(round_)
-        order.extend(round_)
-    return np.asarray(order)
+    labels, counts = np.unique(label_ids, return_counts=True)
+    groups = [rng.permutation(np.flatnonzero(label_ids == lab)) for lab in labels]
+    chunks = [int(c / len(label_ids) * batch_size) + 1 for c in counts]
+    at = [0] * len(labels)
+    cycles = [0] * len(labels)
+    skipped = [False] * len(labels)
+    order: list[np.ndarray] = []
+    while min(cycles) == 0:
+        for i in rng.permutation(len(labels)):
+            if cycles[i] > 0 and not skipped[i]:
+                skipped[i] = True
+                continue
+            skipped[i] = False
+            order.append(groups[i][at[i] : at[i] + chunks[i]])
+            at[i] += chunks[i]
+            if at[i] >= counts[i]:
+                cycles[i] += 1
+                at[i] = 0
+            if min(cycles) > 0:
+                break
+    return np.concatenate(order)
 
 
 def make_training_set(
@@ -219,8 +241,8 @@ def train_network(
     started = time.perf_counter()
     first_step: float | None = None  # tracing and graph optimisation included
     for epoch in range(epochs):
-        order = epoch_order(data.label_ids, rng, balanced)
         size = batch_sizes(config, epoch)
+        order = epoch_order(data.label_ids, rng, balanced, size)
         totals: dict[str, float] = {}
         seen = 0
         for lo in range(0, len(order), size):

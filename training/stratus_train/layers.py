@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from stratus.nlu.pipeline import MAX_TOKENS
 from stratus_train.backend import keras, tf
 
 
@@ -67,7 +68,10 @@ class SparseDense(keras.layers.Layer):
             regularizer=keras.regularizers.L2(self.reg) if self.reg else None,
         )
         self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
-        self.mask = _constant_weight(self, self._mask, "mask")
+        if self._mask.all():
+            self.baked = True  # fully connected: no mask to gather, store or fold in
+        else:
+            self.mask = _constant_weight(self, self._mask, "mask")
 
     baked = False  # set by `bake_masks` before export: the kernel then holds kernel * mask
 
@@ -119,9 +123,11 @@ class MaskedDense(keras.layers.Layer):
             regularizer=keras.regularizers.L2(self.reg) if self.reg else None,
         )
         self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
-        self.mask = _constant_weight(
-            self, connection_mask(self.rng, n_in, self.units, self.density), "mask"
-        )
+        mask = connection_mask(self.rng, n_in, self.units, self.density)
+        if mask.all():
+            self.baked = True  # fully connected: nothing to mask
+        else:
+            self.mask = _constant_weight(self, mask, "mask")
 
     baked = False
 
@@ -211,20 +217,22 @@ class TransformerBlock(keras.layers.Layer):
         heads: int,
         drop_rate: float,
         attention_drop: float,
-        reg: float,
+        density: float,
+        rng: np.random.Generator,
         **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)
         if size % heads:
             raise ValueError(f"transformer_size {size} is not divisible by {heads} heads")
         self.size, self.heads = size, heads
-        regularizer = keras.regularizers.L2(reg) if reg else None
+        # As Rasa's TransformerEncoderLayer: every projection is a RandomlyConnectedDense
+        # of `connection_density` and none is L2-regularized (only the input embedding is).
         self.norm_attention = LayerNorm(epsilon=1e-6)
-        self.qkv = keras.layers.Dense(3 * size, kernel_regularizer=regularizer)
-        self.attention_out = keras.layers.Dense(size, kernel_regularizer=regularizer)
+        self.qkv = MaskedDense(3 * size, density, 0.0, rng)
+        self.attention_out = MaskedDense(size, density, 0.0, rng)
         self.norm_ffn = LayerNorm(epsilon=1e-6)
-        self.ffn_in = keras.layers.Dense(4 * size, kernel_regularizer=regularizer)
-        self.ffn_out = keras.layers.Dense(size, kernel_regularizer=regularizer)
+        self.ffn_in = MaskedDense(4 * size, density, 0.0, rng)
+        self.ffn_out = MaskedDense(size, density, 0.0, rng)
         self.dropout = keras.layers.Dropout(drop_rate)
         self.attention_dropout = keras.layers.Dropout(attention_drop)
 
@@ -260,6 +268,14 @@ class TransformerBlock(keras.layers.Layer):
         return x + self.dropout(self.ffn_out(hidden), training=training)
 
 
+def positional_encoding(length: int, units: int) -> np.ndarray:
+    """[length, units] sinusoidal encoding, as Rasa's TransformerEncoder computes it."""
+    angles = 1 / np.power(10000, (2 * (np.arange(units) // 2)) / np.float32(units))
+    rads = np.arange(length)[:, None] * angles[None, :]
+    table = np.where(np.arange(units) % 2 == 0, np.sin(rads), np.cos(rads))
+    return table.astype(np.float32)
+
+
 def packing_of(mask: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
     """(flat positions of the real tokens, batch, steps) of a [batch, steps] 0/1 mask."""
     flat = tf.reshape(mask, [-1])
@@ -288,18 +304,27 @@ class TransformerEncoder(keras.layers.Layer):
         **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)
+        self.size = size
         self.embed = MaskedDense(size, density, reg, rng)
         self.blocks = [
-            TransformerBlock(size, heads, drop_rate, attention_drop, reg) for _ in range(layers)
+            TransformerBlock(size, heads, drop_rate, attention_drop, density, rng)
+            for _ in range(layers)
         ]
         self.norm = LayerNorm(epsilon=1e-6)
         self.dropout = keras.layers.Dropout(drop_rate)
+        self.position_table = positional_encoding(MAX_TOKENS + 1, size)
 
     def call(
-        self, x: tf.Tensor, mask: tf.Tensor, training: bool = False, packed: bool = False
+        self,
+        x: tf.Tensor,
+        mask: tf.Tensor,
+        positions: tf.Tensor,
+        training: bool = False,
+        packed: bool = False,
     ) -> tf.Tensor:
-        """`packed` runs every per-token layer on the real tokens only and pads just for
-        attention: the same result at real tokens (zeros at padding), but a batch padded
+        """`positions` [batch, steps] int32 is each step's index for the positional
+        encoding. `packed` runs every per-token layer on the real tokens only and pads just
+        for attention: the same result at real tokens (zeros at padding), but a batch padded
         to its longest message (SNIPS: mean 9 tokens, batch max ~35) otherwise spends most
         of the dense layers' time on padding. Training uses it; the exported graph
         does not (one message has no padding)."""
@@ -310,7 +335,11 @@ class TransformerEncoder(keras.layers.Layer):
             packing = packing_of(mask)
             size = tf.shape(x)[-1]
             x = tf.gather(tf.reshape(x, tf.stack([-1, size])), packing[0])
-        x = self.dropout(self.embed(x), training=training)
+            positions = tf.gather(tf.reshape(positions, [-1]), packing[0])
+        # Rasa's TransformerEncoder: embedding * sqrt(units) + sinusoidal positions.
+        table = tf.constant(self.position_table)
+        x = self.embed(x) * math.sqrt(self.size) + tf.gather(table, positions)
+        x = self.dropout(x, training=training)
         for block in self.blocks:
             x = block(x, bias, training=training, packing=packing)
         x = self.norm(x)

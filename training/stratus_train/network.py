@@ -1,9 +1,9 @@
 """The DIET network (also ResponseSelector's): sparse + dense features -> transformer ->
 label similarities and CRF tag scores.
 
-Design: the [CLS] (sentence) vector sits at position 0 and the tokens after it. DIET has
-no positional encoding, so where the sentence vector sits changes nothing, and position 0
-needs no gather to find it in a padded batch.
+Design: the [CLS] (sentence) vector is stored at step 0 and the tokens after it, so no
+gather finds it in a padded batch; its positional encoding is still Rasa's (the position
+right after the last token, see `positions`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from stratus.nlu.features import (
 from stratus.nlu.onnx_model import LABEL_SCORES, TAG_LOGITS
 from stratus_train.backend import keras, tf
 from stratus_train.crf import crf_nll
-from stratus_train.layers import Ffnn, MaskedDense, SparseDense, TransformerEncoder
+from stratus_train.layers import Ffnn, MaskedDense, SparseDense, TransformerEncoder, gelu
 
 
 @dataclass
@@ -84,6 +84,16 @@ def training_signature(layout: FeatureLayout) -> list[tf.TensorSpec]:
     return specs + input_signature(layout)[5:]
 
 
+def positions(mask: tf.Tensor) -> tf.Tensor:
+    """[B, T + 1] positional-encoding index of [CLS] and each token: Rasa puts the
+    sentence vector right after the last real token, so [CLS] (stored at step 0 here)
+    takes position `length` and token t position t."""
+    steps = tf.shape(mask)[1]
+    lengths = tf.cast(tf.reduce_sum(mask, axis=1), tf.int32)
+    tokens = tf.tile(tf.range(steps)[None, :], tf.stack([tf.shape(mask)[0], 1]))
+    return tf.concat([lengths[:, None], tokens], axis=1)
+
+
 class DietNetwork(keras.Model):
     def __init__(
         self,
@@ -98,8 +108,10 @@ class DietNetwork(keras.Model):
         density = float(config["connection_density"])
         drop = float(config["drop_rate"])
         dense_dim = int(text_option(config, "dense_dimension"))
-        self.seq_sparse = SparseDense(layout.sparse_dim, dense_dim, density, reg, rng)
-        self.sent_sparse = SparseDense(layout.sparse_dim, dense_dim, density, reg, rng)
+        # Rasa's DenseForSparse is fully connected: `connection_density` thins only the
+        # hidden (FFNN) and transformer layers, never the sparse-to-dense ones.
+        self.seq_sparse = SparseDense(layout.sparse_dim, dense_dim, 1.0, reg, rng)
+        self.sent_sparse = SparseDense(layout.sparse_dim, dense_dim, 1.0, reg, rng)
         self.sparse_dropout = float(drop) if config["use_sparse_input_dropout"] else 0.0
         self.dense_dropout = keras.layers.Dropout(drop if config["use_dense_input_dropout"] else 0)
         self.text_ffnn = Ffnn(
@@ -129,9 +141,7 @@ class DietNetwork(keras.Model):
             name="label_features",
             initializer=keras.initializers.Constant(spec.label_features.astype(np.float32)),
         )
-        self.label_sparse = MaskedDense(
-            int(label_option(config, "dense_dimension")), density, reg, rng
-        )
+        self.label_sparse = MaskedDense(int(label_option(config, "dense_dimension")), 1.0, reg, rng)
         self.label_ffnn = Ffnn(
             list(label_option(config, "hidden_layers_sizes") or []), drop, density, reg, rng
         )
@@ -164,15 +174,20 @@ class DietNetwork(keras.Model):
         else:
             seq = self.seq_sparse(x[SEQ_IDS], seq_vals)
             sent = self.sent_sparse(x[SENT_IDS], sent_vals)
+        # Rasa's `use_dense_input_dropout` drops the sparse features' dense projection;
+        # dense input features (language models) go in as they are.
+        seq = self.dense_dropout(seq, training=training)
+        sent = self.dense_dropout(sent, training=training)
         if SEQ_DENSE in x:
-            seq = tf.concat([seq, self.dense_dropout(x[SEQ_DENSE], training=training)], -1)
-            sent = tf.concat([sent, self.dense_dropout(x[SENT_DENSE], training=training)], -1)
+            seq = tf.concat([seq, x[SEQ_DENSE]], -1)
+            sent = tf.concat([sent, x[SENT_DENSE]], -1)
         seq = seq * mask[..., None]
         h = tf.concat([sent[:, None, :], seq], axis=1)
         full_mask = tf.concat([tf.ones_like(mask[:, :1]), mask], axis=1)
         h = self.text_ffnn(h, training=training)
         if self.encoder is not None:
-            h = self.encoder(h, full_mask, training=training, packed=packed)
+            h = self.encoder(h, full_mask, positions(mask), training=training, packed=packed)
+            h = gelu(h)  # Rasa's RasaSequenceLayer ends with a GELU
         return h[:, 0], h[:, 1:]
 
     def label_embeddings(self, training: bool) -> tf.Tensor:
@@ -209,8 +224,8 @@ class DietNetwork(keras.Model):
             scores = out[LABEL_SCORES]
             has_label = tf.cast(label_ids >= 0, tf.float32)
             safe_ids = tf.maximum(label_ids, 0)
-            ce = tf.nn.sparse_softmax_cross_entropy_with_logits(safe_ids, scores)
             weight = tf.maximum(tf.reduce_sum(has_label), 1.0)
+            ce = tf.nn.sparse_softmax_cross_entropy_with_logits(safe_ids, scores)
             label_loss = tf.reduce_sum(ce * has_label) / weight
             if self.config["constrain_similarities"]:
                 # Rasa's constrain_similarities: also push every similarity towards its own

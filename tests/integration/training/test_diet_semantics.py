@@ -1,0 +1,90 @@
+"""DIET's training means what Rasa 3.6's does with the same config.
+
+Each of these was a measured accuracy gap at equal epochs (bench/nlu_accuracy.py): a thinned
+sparse input layer, a transformer without positional encoding, and batches that did not
+repeat rare labels as Rasa's `balanced` strategy does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from stratus.nlu.diet import DIET_DEFAULTS
+from stratus.nlu.features import MASK, SENT_IDS, SENT_VALS, SEQ_IDS, SEQ_VALS, FeatureLayout
+from stratus.nlu.onnx_model import LABEL_SCORES
+
+pytestmark = pytest.mark.slow
+
+
+def _net(**options: Any) -> Any:
+    from stratus_train.network import DietNetwork, TaskSpec
+
+    config = {**DIET_DEFAULTS, "transformer_size": 32, "embedding_dimension": 8, **options}
+    config["dense_dimension"] = {"text": 16, "label": 8}
+    layout = FeatureLayout((("words", 40),))
+    spec = TaskSpec(["greet", "bye"], np.eye(2, dtype=np.float32))
+    net = DietNetwork(config, layout, spec, np.random.default_rng(0))
+    net.outputs(_message([1, 2, 3]), training=False)  # build
+    return net
+
+
+def _message(words: list[int]) -> dict[str, np.ndarray]:
+    """One message whose token t has the single feature `words[t]`."""
+    n = len(words)
+    return {
+        SEQ_IDS: np.asarray(words, dtype=np.int64).reshape(1, n, 1),
+        SEQ_VALS: np.ones((1, n, 1), dtype=np.float32),
+        SENT_IDS: np.asarray([sorted(words)], dtype=np.int64),
+        SENT_VALS: np.ones((1, n), dtype=np.float32),
+        MASK: np.ones((1, n), dtype=np.float32),
+    }
+
+
+def test_word_order_changes_the_intent_scores() -> None:
+    # Rasa's encoder adds sinusoidal positions; without them attention is order-blind and
+    # "dog bites man" would score exactly as "man bites dog".
+    net = _net()
+    forward = net.outputs(_message([5, 9, 17]), training=False)[LABEL_SCORES].numpy()
+    backward = net.outputs(_message([17, 9, 5]), training=False)[LABEL_SCORES].numpy()
+    assert not np.allclose(forward, backward, atol=1e-5)
+
+
+def test_connection_density_thins_the_transformer_but_not_the_sparse_input() -> None:
+    from stratus_train.layers import SparseDense
+
+    net = _net(connection_density=0.2)
+    sparse = [layer for layer in net._flatten_layers() if isinstance(layer, SparseDense)]
+    assert sparse and all(layer.baked and not hasattr(layer, "mask") for layer in sparse)
+    assert net.label_sparse.baked  # Rasa's label DenseForSparse is fully connected too
+    assert net.encoder is not None
+    block = net.encoder.blocks[0]
+    for layer in (block.qkv, block.attention_out, block.ffn_in, block.ffn_out):
+        kept = float(layer.mask.numpy().mean())
+        assert 0.15 < kept < 0.3, (layer.name, kept)
+        assert not layer.losses  # Rasa regularizes none of the encoder's inner layers
+
+
+def test_balanced_epoch_repeats_rare_labels_as_rasa_does() -> None:
+    from stratus_train.embedding_trainer import epoch_order
+
+    labels = np.asarray([0] * 40 + [1] * 10 + [2] * 2)
+    order = epoch_order(labels, np.random.default_rng(3), balanced=True, batch_size=16)
+    assert set(order.tolist()) == set(range(len(labels)))  # every example is seen
+    seen = np.bincount(labels[order], minlength=3)
+    assert seen[0] == 40  # the biggest label goes round exactly once
+    # Labels already gone through keep coming every other round: the rare one repeats.
+    assert seen[2] > 2 and len(order) > len(labels)
+    # Chunks are proportional to a label's share of the batch: 40 / 52 * 16 -> 13.
+    first_big = int(np.flatnonzero(labels[order] == 0)[0])
+    assert (labels[order][first_big : first_big + 13] == 0).all()
+
+
+def test_unbalanced_epoch_is_one_permutation() -> None:
+    from stratus_train.embedding_trainer import epoch_order
+
+    labels = np.asarray([0] * 30 + [1] * 3)
+    order = epoch_order(labels, np.random.default_rng(4), balanced=False, batch_size=8)
+    assert sorted(order.tolist()) == list(range(len(labels)))
