@@ -71,9 +71,10 @@ class Split:
     test: Path
 
 
-def shared_config(epochs: int, variant: str = "shared") -> dict[str, Any]:
+def shared_config(epochs: int, variant: str = "shared", seed: int | None = None) -> dict[str, Any]:
     """Rasa's default NLU pipeline (rasa init), no FallbackClassifier, so figures compare
-    with the papers'; variant "lm" adds pre-trained dense features after the tokenizer."""
+    with the papers'; variant "lm" adds pre-trained dense features after the tokenizer;
+    `seed` sets DIET's `random_seed` (both systems) for reproducible figures."""
     config: dict[str, Any] = {
         "recipe": "default.v1",
         "language": "en",
@@ -93,6 +94,8 @@ def shared_config(epochs: int, variant: str = "shared") -> dict[str, Any]:
             {"name": "EntitySynonymMapper"},
         ],
     }
+    if seed is not None:
+        config["pipeline"][-2]["random_seed"] = seed
     if variant == "lm":
         config["pipeline"].insert(
             1,
@@ -343,6 +346,9 @@ def main(argv: list[str] | None = None) -> int:
         "--folds", choices=["1", "all"], default="1", help="HWU64: fold 1 or all 10"
     )
     parser.add_argument("--epochs", type=int, default=FULL_EPOCHS, help="DIET epochs, both systems")
+    parser.add_argument(
+        "--seed", type=int, default=None, help="DIET's random_seed, both systems (default: none)"
+    )
     parser.add_argument("--peer", choices=["rasa"], default=None, help="also run Rasa 3.6")
     parser.add_argument("--json", type=Path, default=None, help="save all figures here")
     parser.add_argument("--datasets-dir", type=Path, default=DATASETS_DIR)
@@ -377,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
             variant_work = work if variant == "shared" else work / variant
             variant_work.mkdir(parents=True, exist_ok=True)
             config_path = variant_work / "config.yml"
-            config = shared_config(args.epochs, variant)
+            config = shared_config(args.epochs, variant, args.seed)
             config_path.write_text(yaml.safe_dump(config, sort_keys=False))
             for n in names:
                 results.append(run_dataset(DATASETS[n], args, config_path, variant_work, variant))
@@ -394,7 +400,9 @@ def main(argv: list[str] | None = None) -> int:
         meta = {
             "epochs": args.epochs,
             "comparison": "full" if args.epochs >= FULL_EPOCHS else "equal-epochs",
-            "config": {v: shared_config(args.epochs, v) for v in VARIANTS[args.config_variant]},
+            "config": {
+                v: shared_config(args.epochs, v, args.seed) for v in VARIANTS[args.config_variant]
+            },
             "train_limit": args.train_limit,
             "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
             "date": time.strftime("%Y-%m-%d %H:%M:%S"),
