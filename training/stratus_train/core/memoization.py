@@ -23,6 +23,6 @@ def compile_memoization(
     config = memoization_config(options)
     max_history = int(config["max_history"]) if config.get("max_history") else None
     stories = [t for t in trackers if not t.is_rule]
-    found = examples(stories, domain, max_history)
+    found = examples(stories, domain, max_history, ignore_action_unlikely_intent=True)
     lookup = lookup_from_pairs([(memo_key(e.states), e.action) for e in found])
     return {"name": name, "config": config, "lookup": lookup}

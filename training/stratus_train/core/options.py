@@ -8,6 +8,8 @@ the policy and the close matches.
 
 from __future__ import annotations
 
+from typing import Any
+
 from stratus.shared.config import ProjectConfig
 from stratus.shared.problems import Problem, suggest, warning
 
@@ -78,7 +80,52 @@ POLICY_OPTIONS: dict[str, tuple[str, ...]] = {
         "split_entities_by_comma",
         "run_eagerly",
     ),
-    "UnexpecTEDIntentPolicy": (),  # skipped; any option is fine
+    # Rasa 3.6's UnexpecTEDIntentPolicy.get_default_config()
+    "UnexpecTEDIntentPolicy": (
+        "hidden_layers_sizes",
+        "dense_dimension",
+        "concat_dimension",
+        "encoding_dimension",
+        "transformer_size",
+        "number_of_transformer_layers",
+        "number_of_attention_heads",
+        "use_key_relative_attention",
+        "use_value_relative_attention",
+        "max_relative_position",
+        "unidirectional_encoder",
+        "batch_size",
+        "batch_strategy",
+        "epochs",
+        "random_seed",
+        "learning_rate",
+        "embedding_dimension",
+        "number_of_negative_examples",
+        "ranking_length",
+        "scale_loss",
+        "regularization_constant",
+        "drop_rate_dialogue",
+        "drop_rate",
+        "drop_rate_label",
+        "drop_rate_attention",
+        "connection_density",
+        "use_sparse_input_dropout",
+        "use_dense_input_dropout",
+        "use_masked_language_model",
+        "evaluate_every_number_of_epochs",
+        "evaluate_on_number_of_examples",
+        "tensorboard_log_directory",
+        "tensorboard_log_level",
+        "checkpoint_model",
+        "featurizers",
+        "ignore_intents_list",
+        "tolerance",
+        "split_entities_by_comma",
+        "similarity_type",
+        "entity_recognition",
+        "BILOU_flag",
+        "loss_type",
+        "use_gpu",
+    ),
 }
 
 
@@ -89,7 +136,7 @@ def option_problems(config: ProjectConfig) -> list[Problem]:
     for index, entry in enumerate(config.policies):
         name = str(entry.get("name"))
         known = POLICY_OPTIONS.get(name)
-        if known is None or name == "UnexpecTEDIntentPolicy":
+        if known is None:
             continue
         allowed = (*COMMON, *known)
         line = config.policy_lines[index] if index < len(config.policy_lines) else None
@@ -112,4 +159,26 @@ def option_problems(config: ProjectConfig) -> list[Problem]:
                         f"policies[{index}].{key}",
                     )
                 )
+        if name == "UnexpecTEDIntentPolicy":
+            for key, message in _unexpected_intent_value_problems(entry):
+                problems.append(Problem(message, config.file, line, f"policies[{index}].{key}"))
     return problems
+
+
+def _unexpected_intent_value_problems(entry: dict[str, Any]) -> list[tuple[str, str]]:
+    """UnexpecTEDIntentPolicy's own options, whose values Rasa would misread silently."""
+    found = []
+    tolerance = entry.get("tolerance", 0.0)
+    if isinstance(tolerance, bool) or not isinstance(tolerance, int | float):
+        found.append(("tolerance", f"'tolerance' must be a number, not {tolerance!r}"))
+    elif not 0.0 <= tolerance <= 1.0:
+        found.append(("tolerance", f"'tolerance' must be from 0.0 to 1.0, not {tolerance}"))
+    ignored = entry.get("ignore_intents_list", [])
+    if not isinstance(ignored, list) or not all(isinstance(i, str) for i in ignored):
+        found.append(
+            (
+                "ignore_intents_list",
+                f"'ignore_intents_list' must be a list of intents, not {ignored!r}",
+            )
+        )
+    return found

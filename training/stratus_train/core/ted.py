@@ -100,6 +100,9 @@ class TurnAttentionBlock(keras.layers.Layer):
 
 
 class TedNetwork(keras.Model):
+    """Dialogue transformer scoring `actions` labels: the domain's actions (TEDPolicy) or
+    its intents (UnexpecTEDIntentPolicy)."""
+
     def __init__(self, config: dict[str, Any], actions: int) -> None:
         super().__init__()
         size = int(config["transformer_size"])
@@ -158,6 +161,62 @@ def _user_texts(all_states: Sequence[Sequence[State]]) -> list[str]:
     ]
 
 
+def train_network(
+    net: TedNetwork,
+    config: dict[str, Any],
+    data: tuple[np.ndarray, np.ndarray, np.ndarray],
+    loss: Callable[[tf.Tensor, tf.Tensor], tf.Tensor],
+    rng: np.random.Generator,
+    progress: Progress,
+    name: str,
+) -> None:
+    """`config["epochs"]` epochs of shuffled mini-batches over (turns, mask, targets),
+    minimising `loss(targets, scores)` plus the weights' regularisation."""
+    turns, mask, targets = data
+    variables = net.trainable_variables
+    adam = FusedAdam(variables, float(config["learning_rate"]))
+
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec([None, None, turns.shape[-1]], tf.float32),
+            tf.TensorSpec([None, None], tf.float32),
+            tf.TensorSpec([None, *targets.shape[1:]], tf.as_dtype(targets.dtype)),
+        ],
+        reduce_retracing=True,
+        autograph=False,  # plain Python loops over layers only
+    )
+    def step(x: tf.Tensor, m: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
+        with tf.GradientTape() as tape:
+            value = loss(y, net.scores(x, m, training=True))
+            if net.losses:
+                value += tf.add_n(net.losses)
+        adam.apply(tape.gradient(value, variables))
+        return value
+
+    epochs = int(config["epochs"])
+    report_every = max(1, epochs // 5)
+    for epoch in range(epochs):
+        order = rng.permutation(len(targets))
+        size = _batch_size(config, epoch)
+        total = 0.0
+        for lo in range(0, len(order), size):
+            idx = order[lo : lo + size]
+            total += float(step(turns[idx], mask[idx], targets[idx])) * len(idx)
+        if (epoch + 1) % report_every == 0 or epoch + 1 == epochs:
+            progress(f"{name}: epoch {epoch + 1}/{epochs} loss={total / len(order):.3f}")
+
+
+def seeded_rng(config: dict[str, Any]) -> np.random.Generator:
+    """Seeds TensorFlow (weights, dropout) and returns the shuffling generator."""
+    seed = config.get("random_seed")
+    keras.utils.set_random_seed(int(seed) if seed is not None else 42)
+    return np.random.default_rng(seed if seed is not None else 42)
+
+
+def _softmax_loss(labels: tf.Tensor, scores: tf.Tensor) -> tf.Tensor:
+    return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, scores))
+
+
 def fit_ted(
     trackers: Sequence[TrainingTracker],
     domain: Domain,
@@ -171,53 +230,19 @@ def fit_ted(
     max_history = int(config["max_history"]) if config.get("max_history") else None
     stories = [t for t in trackers if not t.is_rule]
     unique: dict[tuple[str, str], list[State]] = {}
-    for example in examples(stories, domain, max_history):
+    for example in examples(stories, domain, max_history, ignore_action_unlikely_intent=True):
         unique.setdefault(
             (json.dumps(example.states, sort_keys=True), example.action), example.states
         )
     featurizer = TedFeaturizer.for_domain(domain, _user_texts(list(unique.values())))
     histories = list(unique.values())
     labels = np.asarray([featurizer.actions.index(a) for _, a in unique], np.int32)
-    seed = config.get("random_seed")
-    keras.utils.set_random_seed(int(seed) if seed is not None else 42)
-    rng = np.random.default_rng(seed if seed is not None else 42)
+    rng = seeded_rng(config)
     net = TedNetwork(config, len(featurizer.actions))
     turns, mask = featurizer.encode(histories or [[{}]])
     net.scores(turns[:1], mask[:1])  # build
-    if not histories:
-        return net, featurizer, histories, config
-    variables = net.trainable_variables
-    adam = FusedAdam(variables, float(config["learning_rate"]))
-
-    @tf.function(
-        input_signature=[
-            tf.TensorSpec([None, None, featurizer.dimension], tf.float32),
-            tf.TensorSpec([None, None], tf.float32),
-            tf.TensorSpec([None], tf.int32),
-        ],
-        reduce_retracing=True,
-        autograph=False,  # plain Python loops over layers only
-    )
-    def step(x: tf.Tensor, m: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
-        with tf.GradientTape() as tape:
-            logits = net.scores(x, m, training=True)
-            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits))
-            if net.losses:
-                loss += tf.add_n(net.losses)
-        adam.apply(tape.gradient(loss, variables))
-        return loss
-
-    epochs = int(config["epochs"])
-    report_every = max(1, epochs // 5)
-    for epoch in range(epochs):
-        order = rng.permutation(len(histories))
-        size = _batch_size(config, epoch)
-        total = 0.0
-        for lo in range(0, len(order), size):
-            idx = order[lo : lo + size]
-            total += float(step(turns[idx], mask[idx], labels[idx])) * len(idx)
-        if (epoch + 1) % report_every == 0 or epoch + 1 == epochs:
-            progress(f"TEDPolicy: epoch {epoch + 1}/{epochs} loss={total / len(order):.3f}")
+    if histories:
+        train_network(net, config, (turns, mask, labels), _softmax_loss, rng, progress, "TEDPolicy")
     return net, featurizer, histories, config
 
 

@@ -1,4 +1,5 @@
-"""TED's network written directly as an ONNX graph from the trained weights.
+"""TED's network (TEDPolicy, UnexpecTEDIntentPolicy) written directly as an ONNX graph
+from the trained weights.
 
 tf2onnx takes seconds to convert even this small graph, longer than training a small bot;
 the network is a handful of standard ops, so the graph is built here node by node and
@@ -53,8 +54,9 @@ def _block(g: OnnxGraph, x: str, block: Any, bias: str) -> str:
     return g.attention_block(x, bias, block.heads, block.size, layers)
 
 
-def network_to_onnx(net: Any, dimension: int) -> onnx.ModelProto:
-    """The inference graph of a trained TedNetwork: turns, turn_mask -> confidences."""
+def network_to_onnx(net: Any, dimension: int, confidences: bool = True) -> onnx.ModelProto:
+    """The inference graph of a trained TedNetwork: turns, turn_mask -> confidences (the
+    softmax; left out for UnexpecTED, which reads similarities only) and similarities."""
     g = OnnxGraph()
     bias = _attention_bias(g)
     x = g.dense(TURNS, net.turn_in)
@@ -62,19 +64,19 @@ def network_to_onnx(net: Any, dimension: int) -> onnx.ModelProto:
         x = _block(g, x, block, bias)
     last = g.op("Gather", [g.layer_norm(x, net.norm), g.const(-1, dtype=np.int64)], axis=1)
     dialogue = g.dense(last, net.dialogue_embed)
-    actions = g.const(net.action_embeddings.numpy().T, "actions")
-    g.nodes.append(helper.make_node("MatMul", [dialogue, actions], [SIMILARITIES]))
-    g.nodes.append(helper.make_node("Softmax", [SIMILARITIES], [CONFIDENCES], axis=-1))
+    labels = g.const(net.action_embeddings.numpy().T, "labels")
+    g.nodes.append(helper.make_node("MatMul", [dialogue, labels], [SIMILARITIES]))
+    outputs = [float_tensor(SIMILARITIES, ["batch", "labels"])]
+    if confidences:
+        g.nodes.append(helper.make_node("Softmax", [SIMILARITIES], [CONFIDENCES], axis=-1))
+        outputs.insert(0, float_tensor(CONFIDENCES, ["batch", "labels"]))
     return g.model(
         "ted",
         [
             float_tensor(TURNS, ["batch", "turns", dimension]),
             float_tensor(TURN_MASK, ["batch", "turns"]),
         ],
-        [
-            float_tensor(CONFIDENCES, ["batch", "actions"]),
-            float_tensor(SIMILARITIES, ["batch", "actions"]),
-        ],
+        outputs,
     )
 
 
@@ -83,16 +85,34 @@ def export_ted(
 ) -> float:
     """Writes `directory/model.onnx`; returns max |TF - ONNX| on the given inputs and
     refuses (RuntimeError) an export that differs by more than TOLERANCE."""
-    import onnxruntime as ort
-
     path = directory / TED_MODEL_FILE
     onnx.save(network_to_onnx(net, dimension), str(path))
     if not len(turns):
         return 0.0
     expected = net.confidences(turns, mask).numpy()
+    return _check(path, CONFIDENCES, expected, turns, mask, "TED")
+
+
+def export_similarities(
+    net: Any, dimension: int, path: Path, turns: np.ndarray, mask: np.ndarray, what: str
+) -> float:
+    """Writes the similarities-only graph to `path`; returns max |TF - ONNX| on the given
+    inputs and refuses (RuntimeError) an export that differs by more than TOLERANCE."""
+    onnx.save(network_to_onnx(net, dimension, confidences=False), str(path))
+    if not len(turns):
+        return 0.0
+    expected = net.scores(turns, mask, training=False).numpy()
+    return _check(path, SIMILARITIES, expected, turns, mask, what)
+
+
+def _check(
+    path: Path, output: str, expected: np.ndarray, turns: np.ndarray, mask: np.ndarray, what: str
+) -> float:
+    import onnxruntime as ort
+
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    got = session.run([CONFIDENCES], {TURNS: turns, TURN_MASK: mask})[0]
+    got = session.run([output], {TURNS: turns, TURN_MASK: mask})[0]
     worst = float(np.max(np.abs(expected - got)))
     if worst > TOLERANCE:
-        raise RuntimeError(f"TED's ONNX graph differs from TensorFlow by {worst:.2e}")
+        raise RuntimeError(f"{what}'s ONNX graph differs from TensorFlow by {worst:.2e}")
     return worst

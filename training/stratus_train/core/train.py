@@ -5,6 +5,8 @@
     core/memoization_policy.json  MemoizationPolicy (augmented_memoization_policy.json
                                   for AugmentedMemoizationPolicy): config + lookup
     core/ted/model.onnx           TEDPolicy network (+ ted/meta.json: config, vocabularies)
+    core/unexpected_intent/       UnexpecTEDIntentPolicy: model.onnx + meta.json (config,
+                                  vocabularies, per-intent thresholds)
 
 `stratus.core.policies.PolicyEnsemble.load(model_dir / "core", domain)` reads it back.
 """
@@ -23,6 +25,7 @@ from stratus.core.policies.ensemble import CORE_FORMAT_VERSION, ENSEMBLE_FILE
 from stratus.core.policies.memoization import MEMOIZATION_FILE
 from stratus.core.policies.rule import RULE_POLICY_FILE
 from stratus.core.policies.ted import TED_DIR
+from stratus.core.policies.unexpected_intent import UNEXPECTED_INTENT_DIR
 from stratus.core.story_graph import generate_trackers
 from stratus.model.plan import CORE_PART
 from stratus.shared.config import ProjectConfig
@@ -39,9 +42,14 @@ from stratus_train.core.rules import compile_rule_policy
 # (moodbot: 3 s -> 9 s), so Stratus augments only when asked.
 DEFAULT_AUGMENTATION_FACTOR = 0
 Progress = Callable[[str], None]
-SUPPORTED = ("RulePolicy", "MemoizationPolicy", "AugmentedMemoizationPolicy", "TEDPolicy")
-# In Rasa's default config, but not implemented: skipped with a note.
-SKIPPED = ("UnexpecTEDIntentPolicy",)
+SUPPORTED = (
+    "RulePolicy",
+    "MemoizationPolicy",
+    "AugmentedMemoizationPolicy",
+    "TEDPolicy",
+    "UnexpecTEDIntentPolicy",
+)
+ML_POLICIES = ("TEDPolicy", "UnexpecTEDIntentPolicy")  # the ones augmentation feeds
 AUGMENTED_MEMOIZATION_FILE = "augmented_memoization_policy.json"
 
 
@@ -86,7 +94,7 @@ def _check_policies(config: ProjectConfig, progress: Progress) -> list[dict[str,
         name = entry.get("name")
         if name in SUPPORTED:
             chosen.append(entry)
-        elif name not in SKIPPED:
+        else:
             line = config.policy_lines[index] if index < len(config.policy_lines) else None
             problems.append(
                 Problem(
@@ -114,19 +122,17 @@ def train_core(
 
     `domain` must be the training domain (`Project.training_domain()`): the action list
     the policies index is taken from it and must be the one served.
-    `augmentation_factor` is `rasa train --augmentation` (TED only; 0 turns it off).
+    `augmentation_factor` is `rasa train --augmentation` (TED and UnexpecTED only; 0 turns
+    it off).
     """
     started = time.perf_counter()
     policies = _check_policies(config, progress)
-    skipped = [p["name"] for p in config.policies if p.get("name") in SKIPPED]
-    for name in skipped:
-        progress(f"{name} is not implemented by Stratus and is skipped")
     training = [s for s in stories if not s.is_test]
     rule_list = [r for r in rules if not r.is_test]
     check_actions(domain, training, rule_list)
-    uses_ted = any(p["name"] == "TEDPolicy" for p in policies)
+    uses_ml = any(p["name"] in ML_POLICIES for p in policies)
     everything = generate_trackers(
-        training, rule_list, domain, augmentation_factor if uses_ted else 0
+        training, rule_list, domain, augmentation_factor if uses_ml else 0
     )
     trackers = [t for t in everything if not t.is_augmented]
     progress(
@@ -155,6 +161,16 @@ def train_core(
                 f"TEDPolicy: ONNX agrees with TensorFlow within {meta['onnx_max_difference']:.1e}"
             )
             entries.append({"type": name, "dir": TED_DIR})
+        elif name == "UnexpecTEDIntentPolicy":
+            from stratus_train.core.unexpected_intent import train_unexpected_intent
+
+            meta = train_unexpected_intent(
+                everything, domain, options, core / UNEXPECTED_INTENT_DIR, progress
+            )
+            progress(
+                f"{name}: ONNX agrees with TensorFlow within {meta['onnx_max_difference']:.1e}"
+            )
+            entries.append({"type": name, "dir": UNEXPECTED_INTENT_DIR})
         progress(f"core: trained {name}")
     seconds = time.perf_counter() - started
     _write(
@@ -163,7 +179,6 @@ def train_core(
             "format_version": CORE_FORMAT_VERSION,
             "action_names_or_texts": list(domain.action_names_or_texts),
             "policies": entries,
-            "skipped": skipped,
             "trackers": len(trackers),
             "seconds": round(seconds, 3),
         },

@@ -1,5 +1,6 @@
-"""Dialogue policies at run time: RulePolicy, (Augmented)MemoizationPolicy, TEDPolicy and
-the ensemble that picks the next action. Training lives in `stratus_train.core`."""
+"""Dialogue policies at run time: RulePolicy, (Augmented)MemoizationPolicy, TEDPolicy,
+UnexpecTEDIntentPolicy and the ensemble that picks the next action. Training lives in
+`stratus_train.core`."""
 
 from stratus.core.policies.ensemble import PolicyEnsemble, pick_best
 from stratus.core.policies.memoization import AugmentedMemoizationPolicy, MemoizationPolicy
@@ -7,6 +8,7 @@ from stratus.core.policies.prediction import Policy, PolicyPrediction
 from stratus.core.policies.rule import RulePolicy
 from stratus.core.policies.states import State, past_states, prediction_states
 from stratus.core.policies.ted import TEDPolicy
+from stratus.core.policies.unexpected_intent import UnexpecTEDIntentPolicy
 
 __all__ = [
     "AugmentedMemoizationPolicy",
@@ -17,6 +19,7 @@ __all__ = [
     "RulePolicy",
     "State",
     "TEDPolicy",
+    "UnexpecTEDIntentPolicy",
     "past_states",
     "pick_best",
     "prediction_states",

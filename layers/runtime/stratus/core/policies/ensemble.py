@@ -19,6 +19,7 @@ from stratus.core.policies.memoization import AugmentedMemoizationPolicy, Memoiz
 from stratus.core.policies.prediction import Policy, PolicyPrediction
 from stratus.core.policies.rule import RulePolicy
 from stratus.core.policies.ted import TED_DIR, TEDPolicy
+from stratus.core.policies.unexpected_intent import UNEXPECTED_INTENT_DIR, UnexpecTEDIntentPolicy
 from stratus.shared.domain import Domain
 from stratus.shared.events import (
     ACTION_LISTEN_NAME,
@@ -43,6 +44,8 @@ def _load_policy(kind: str, directory: Path, entry: dict[str, Any]) -> Policy:
         return AugmentedMemoizationPolicy.load(directory, entry["file"])
     if kind == "TEDPolicy":
         return TEDPolicy.load(directory / entry.get("dir", TED_DIR))
+    if kind == "UnexpecTEDIntentPolicy":
+        return UnexpecTEDIntentPolicy.load(directory / entry.get("dir", UNEXPECTED_INTENT_DIR))
     raise IncompatibleModelError(f"{directory / ENSEMBLE_FILE}: unknown policy '{kind}'")
 
 
@@ -92,7 +95,7 @@ class PolicyEnsemble:
         if rule is not None:
             only_rules = rule.rule_only_data()
             for policy in self.policies:
-                if isinstance(policy, MemoizationPolicy | TEDPolicy):
+                if isinstance(policy, MemoizationPolicy | TEDPolicy | UnexpecTEDIntentPolicy):
                     policy.set_rule_only_data(dict(only_rules))
 
     @classmethod

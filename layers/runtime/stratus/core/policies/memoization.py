@@ -75,6 +75,7 @@ class MemoizationPolicy:
             self.max_history,
             ignore_rule_only_turns=True,
             rule_only_data=self.rule_only_data,
+            ignore_action_unlikely_intent=True,
         )
 
     def recall(

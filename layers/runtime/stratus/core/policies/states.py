@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from stratus.shared.domain import Domain
+from stratus.shared.domain.constants import ACTION_UNLIKELY_INTENT
 from stratus.shared.domain.slots import BOOL, CATEGORICAL, FLOAT, LIST, Slot
 from stratus.shared.events import ACTION_LISTEN_NAME
 from stratus.shared.tracker import SHOULD_NOT_BE_SET, DialogueStateTracker
@@ -227,6 +228,13 @@ def previous_action(state: State) -> str | None:
     return state.get(PREVIOUS_ACTION, {}).get(ACTION_NAME)
 
 
+def without_action_unlikely_intent(states: Sequence[State]) -> list[State]:
+    """The states minus those right after `action_unlikely_intent`: the ML policies
+    (Memoization, TED, UnexpecTED) see a conversation as if it had not run (Rasa's
+    `ignore_action_unlikely_intent`); RulePolicy does not."""
+    return [s for s in states if previous_action(s) != ACTION_UNLIKELY_INTENT]
+
+
 def active_loop_name(state: State) -> str | None:
     """The state's active loop; None also for `should_not_be_set`."""
     name = state.get(ACTIVE_LOOP, {}).get(LOOP_NAME)
@@ -267,6 +275,7 @@ def prediction_states(
     use_text_for_last_user_input: bool = False,
     ignore_rule_only_turns: bool = False,
     rule_only_data: Mapping[str, Any] | None = None,
+    ignore_action_unlikely_intent: bool = False,
 ) -> list[State]:
     """The states a policy predicts from (Rasa's `prediction_states`)."""
     states = past_states(
@@ -275,6 +284,8 @@ def prediction_states(
         ignore_rule_only_turns=ignore_rule_only_turns,
         rule_only_data=rule_only_data,
     )
+    if ignore_action_unlikely_intent:
+        states = without_action_unlikely_intent(states)
     choose_last_user_input(states, use_text_for_last_user_input)
     return slice_history(states, max_history)
 

@@ -34,6 +34,15 @@ SIMILARITIES = "similarities"
 E2E_CONFIDENCE_THRESHOLD = 0.5
 
 
+def onnx_session(path: Path) -> Any:
+    """An onnxruntime session on an exported dialogue network (made on first use)."""
+    import onnxruntime as ort
+
+    from stratus.nlu.onnx_model import session_options
+
+    return ort.InferenceSession(str(path), session_options(), providers=["CPUExecutionProvider"])
+
+
 @dataclass
 class TEDPolicy:
     """Rasa's TEDPolicy, inference only."""
@@ -69,13 +78,7 @@ class TEDPolicy:
     @property
     def session(self) -> Any:
         if self._session is None:
-            import onnxruntime as ort
-
-            from stratus.nlu.onnx_model import session_options
-
-            self._session = ort.InferenceSession(
-                str(self.model_path), session_options(), providers=["CPUExecutionProvider"]
-            )
+            self._session = onnx_session(self.model_path)
         return self._session
 
     def confidences(self, histories: Sequence[Sequence[State]]) -> tuple[np.ndarray, np.ndarray]:
@@ -92,6 +95,7 @@ class TEDPolicy:
             use_text_for_last_user_input=text,
             ignore_rule_only_turns=True,
             rule_only_data=self.rule_only_data,
+            ignore_action_unlikely_intent=True,
         )
 
     def predict(self, tracker: DialogueStateTracker, domain: Domain) -> PolicyPrediction:
