@@ -14,6 +14,12 @@ from stratus.shared.domain import Domain
 from stratus.shared.training_data.message import NluData
 from stratus.shared.training_data.stories import Rule, Story
 
+# What the training code puts into a model, beyond the package version: raise it whenever
+# training changes what a part contains (a new policy, a new graph), so `stratus train`
+# retrains instead of reusing an older part built by the same version.
+# 2: UnexpecTEDIntentPolicy is trained instead of skipped.
+TRAINING_REVISION = 2
+
 
 def fingerprint(value: Any) -> str:
     """sha256 of a canonical JSON rendering (keys sorted, no whitespace)."""
@@ -52,6 +58,7 @@ def nlu_fingerprint(
         {
             "format_version": FORMAT_VERSION,
             "stratus_version": __version__,
+            "training_revision": TRAINING_REVISION,
             "language": language,
             "pipeline": list(pipeline),
             "data": nlu_data_as_json(data),
@@ -68,7 +75,7 @@ def core_fingerprint(
     policies: Sequence[Mapping[str, Any]],
 ) -> str:
     """Changes exactly when anything the dialogue policies learn from changes."""
-    digest = hashlib.sha256(f"{FORMAT_VERSION}|{__version__}|".encode())
+    digest = hashlib.sha256(f"{FORMAT_VERSION}|{__version__}|{TRAINING_REVISION}|".encode())
     digest.update(domain.to_json().encode("utf-8"))
     digest.update(json.dumps(list(policies), sort_keys=True, default=str).encode("utf-8"))
     items: list[Story | Rule] = [*stories, *rules]
