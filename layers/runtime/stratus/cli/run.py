@@ -64,12 +64,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def build_app(args: argparse.Namespace) -> Any:
     """The app `run` serves, with the embedded defaults filled in."""
     from stratus.agent import Agent
+    from stratus.allocator import fix_mmap_threshold
     from stratus.brokers import broker_for
     from stratus.core.actions.clients import action_client_for
     from stratus.server import create_app
     from stratus.shared.endpoints import load_credentials, load_endpoints
 
     project = Path(args.project)
+    fix_mmap_threshold()  # before loading the model: see stratus.allocator
     agent = Agent.load(args.model or project / "models")
     endpoints = load_endpoints(args.endpoints or project / "endpoints.yml")
     credentials = load_credentials(args.credentials or project / "credentials.yml")

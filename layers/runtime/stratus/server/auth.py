@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-import jwt
 from fastapi import Request
 
 from stratus.server.errors import ApiError
@@ -27,6 +26,12 @@ class Authenticator:
 
     token: str | None = None
     jwt_secret: str | None = None
+
+    def __post_init__(self) -> None:
+        # PyJWT pulls in `cryptography` (~15 MB): imported only when JWTs are accepted,
+        # and then here, at start-up, rather than on the first request.
+        if self.jwt_secret:
+            import jwt  # noqa: F401
 
     @property
     def enabled(self) -> bool:
@@ -69,6 +74,8 @@ class Authenticator:
         scheme, _, credentials = header.partition(" ")
         if scheme.lower() != "bearer" or not credentials.strip():
             return None
+        import jwt
+
         try:
             payload = jwt.decode(credentials.strip(), self.jwt_secret, algorithms=[JWT_ALGORITHM])
         except jwt.PyJWTError:

@@ -11,6 +11,7 @@ result for every invocation: the model is loaded once, the boto3 clients are mad
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -84,19 +85,38 @@ def load_agents(settings: ServiceSettings) -> tuple[ModelSelector, dict[str, Age
     if settings.model_dir:
         agent = Agent.load(settings.model_dir)
         return ModelSelector(agent.manifest.model_id), {agent.manifest.model_id: agent}
+    selector, folders = fetch_models(settings)
+    # The S3 and SSM clients are garbage now: free them (botocore's objects hold
+    # reference cycles) before the models take their place.
+    gc.collect()
+    agents: dict[str, Agent] = {}
+    for version, folder in folders.items():
+        started = time.perf_counter()
+        agents[version] = Agent.load(folder)
+        logger.info(
+            "Loaded model version %s in %.0f ms.", version, (time.perf_counter() - started) * 1000
+        )
+    return selector, agents
+
+
+def fetch_models(settings: ServiceSettings) -> tuple[ModelSelector, dict[str, Path]]:
+    """The versions to serve and their verified local copies, downloaded from S3 once.
+    Its boto3 session is its own, so the S3 and SSM service models botocore loads
+    (about 20 MB) are freed with it, not kept for the container's life."""
+    import boto3
+
     from stratus.model.s3 import S3ModelStore
     from stratus.model.store import version_from_parameter
 
+    session = boto3.session.Session(region_name=settings.region)
     store = S3ModelStore(
         f"s3://{settings.model_bucket}/{settings.model_prefix}",
-        aws_client("s3", settings),
+        session.client("s3"),
         cache_dir=Path(settings.model_cache),
     )
     # The SSM parameter is what switching and rollback change: it wins.
     if settings.model_version_parameter:
-        value = version_from_parameter(
-            aws_client("ssm", settings), settings.model_version_parameter
-        )
+        value = version_from_parameter(session.client("ssm"), settings.model_version_parameter)
     else:
         value = settings.model_version
     selector = ModelSelector.parse(value, field="model version")
@@ -109,14 +129,7 @@ def load_agents(settings: ServiceSettings) -> tuple[ModelSelector, dict[str, Age
         _concrete(store, selector.candidate) if selector.candidate else None,
         selector.percent,
     )
-    agents: dict[str, Agent] = {}
-    for version in selector.versions:
-        started = time.perf_counter()
-        agents[version] = Agent.load(store.fetch(version))
-        logger.info(
-            "Loaded model version %s in %.0f ms.", version, (time.perf_counter() - started) * 1000
-        )
-    return selector, agents
+    return selector, {version: store.fetch(version) for version in selector.versions}
 
 
 def _concrete(store: Any, version: str) -> str:
