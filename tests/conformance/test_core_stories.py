@@ -11,6 +11,7 @@ reminderbot, DucklingEntityExtractor in formbot and rules).
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 from collections.abc import Callable, Iterator
@@ -20,7 +21,10 @@ from typing import Any
 import pytest
 import yaml
 
+from stratus.cli import test as test_cmd
 from stratus.core.testing import CoreTestResult, run_core_test
+from stratus.shared.exceptions import StratusError
+from stratus.shared.training_data.files import load_training_data
 
 pytest.importorskip("stratus_train")
 from stratus_train.train import train
@@ -258,3 +262,53 @@ def test_training_stories_and_rules_replay(trained: Trainer, tmp_path: Path, bot
     stories = _write_replay_stories(project, tmp_path / "test_replay.yml")
     result = run_core_test(model, [stories], tmp_path / "results")
     _assert_all_pass(result)
+
+
+def _stratus_test(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser()
+    test_cmd.add_arguments(parser)
+    return test_cmd.run(parser.parse_args(argv))
+
+
+def test_stratus_test_passes_rasas_result_options_to_both_parts(
+    trained: Trainer, tmp_path: Path
+) -> None:
+    # The model of test_response_selector_bot_names_the_wrong_retrieval_response: tests
+    # 0-2 fail, test 3 passes. Plain `stratus test` runs NLU, then the test stories.
+    bot = FIXTURES / "test_response_selector_bot"
+    model = trained(bot, core_only=False)
+    out = tmp_path / "results"
+    common = ["--project", str(bot), "-m", str(model), "--e2e", "--no-plot"]
+    options = ["--successes", "--no-warnings", "--fail-on-prediction-errors"]
+    with pytest.raises(StratusError) as raised:
+        _stratus_test([*common, "--out", str(out), *options])
+    message = str(raised.value)
+    assert message.startswith("3 of 4 test stories failed (--fail-on-prediction-errors):")
+    named = [line.strip() for line in message.splitlines()[1:]]
+    assert [name.split(" - ")[0] for name in named] == ["test 0", "test 1", "test 2"]
+    # every result file was still written, and --successes reached the NLU part too
+    written = {p.name for p in out.iterdir()}
+    assert {n for n in written if n.endswith(".yml") or n.startswith("story")} == {
+        "failed_test_stories.yml",
+        "story_report.json",
+        "successful_test_stories.yml",
+    }
+    assert {"intent_report.json", "intent_successes.json"} <= written
+    assert not [n for n in written if n.endswith(".png")]
+    failed = load_training_data([out / "failed_test_stories.yml"]).stories
+    assert [s.name for s in failed] == named
+    [passed] = load_training_data([out / "successful_test_stories.yml"]).stories
+    assert passed.name.startswith("test 3 - ") and "# predicted" not in (
+        out / "successful_test_stories.yml"
+    ).read_text("utf-8")
+
+    # `stratus test core`: --no-errors drops the failed stories; without
+    # --fail-on-prediction-errors failures exit 0
+    core_out = tmp_path / "core"
+    assert _stratus_test(["core", *common, "--out", str(core_out), "--no-errors"]) == 0
+    assert sorted(p.name for p in core_out.iterdir()) == [
+        "stories_with_warnings.yml",
+        "story_report.json",
+    ]
+    warnings = (core_out / "stories_with_warnings.yml").read_text("utf-8")
+    assert warnings == "# No warnings for test stories"

@@ -17,11 +17,14 @@ from stratus.core.policies import PolicyEnsemble, UnexpecTEDIntentPolicy
 from stratus.core.policies.unexpected_intent import intent_prediction_states
 from stratus.core.processor import MessageProcessor, UserMessage
 from stratus.core.story_graph import generate_trackers
+from stratus.core.testing.replay import StoryReplayer
+from stratus.core.testing.runner import story_trackers, write_results
 from stratus.core.trackers import new_tracker
 from stratus.shared.config import DEFAULT_POLICIES, config_from_dict
 from stratus.shared.events import ActionExecuted, UserUttered
 from stratus.shared.exceptions import ConfigError
 from stratus.shared.project import Project, ProjectPaths, load_project
+from stratus.shared.training_data.files import load_training_data
 from stratus.stores import SQLiteTrackerStore
 from stratus_train.core import train_core
 from stratus_train.core.ted_onnx import export_similarities
@@ -207,3 +210,84 @@ def test_options_are_checked_before_training(
         _train(_moodbot(), tmp_path, [{"name": "UnexpecTEDIntentPolicy", **option}])
     assert [p.field for p in raised.value.problems] == [field]
     assert not (tmp_path / "core").exists()
+
+
+def test_stratus_test_core_reports_its_flags_as_warnings(
+    moodbot: tuple[Project, Path, PolicyEnsemble], tmp_path: Path
+) -> None:
+    # As `rasa test core` 3.6: a story the bot follows, except for an
+    # `action_unlikely_intent` the story does not have, passes "with warnings".
+    project, _, ensemble = moodbot
+    domain = project.training_domain()
+    processor = _processor(project, ensemble, tmp_path)
+    live: dict[str, tuple[list[str | None], float]] = {}
+    for intent in ("mood_unhappy", "mood_great"):
+        events = processor.handle_message(UserMessage(f"/{intent}", sender_id=intent)).events
+        flagged = next(
+            e for e in events if isinstance(e, ActionExecuted) and e.action_name == UNLIKELY
+        )
+        actions = _actions(events)
+        # what the bot ran after the flag, up to the closing action_listen
+        live[intent] = (
+            actions[actions.index(UNLIKELY) + 1 : -1],
+            flagged.metadata["query_intent"]["severity"],
+        )
+
+    def story(name: str, intent: str, actions: list[str | None]) -> str:
+        steps = "".join(f"  - action: {a}\n" for a in actions)
+        return f"- story: {name}\n  steps:\n  - intent: {intent}\n{steps}"
+
+    unhappy, great = live["mood_unhappy"][0], live["mood_great"][0]
+    wrong = "utter_goodbye" if great[:1] != ["utter_goodbye"] else "utter_greet"
+    happy_path = "".join(
+        f"  - {step}\n"
+        for step in (
+            "intent: greet",
+            "action: utter_greet",
+            "intent: mood_great",
+            "action: utter_happy",
+        )
+    )
+    path = tmp_path / "test_stories.yml"
+    path.write_text(
+        'version: "3.1"\nstories:\n'
+        + story("unhappy first", "mood_unhappy", unhappy)
+        + story("great first", "mood_great", great)
+        + story("great first, wrong answer", "mood_great", [wrong])
+        + f"- story: happy path\n  steps:\n{happy_path}"
+    )
+    trackers = story_trackers(load_training_data([path]).stories, domain)
+    replayer = StoryReplayer(domain, ensemble)
+    outcomes = [replayer.replay(t, "test_stories.yml") for t in trackers]
+    result = write_results(outcomes, tmp_path / "results", plot=False, successes=True)
+
+    assert [s.name for s in result.failed] == ["great first, wrong answer"]
+    # the flag came first, then the story's own action was predicted
+    assert outcomes[2].actions[0].action == wrong
+    failed = (tmp_path / "results" / "failed_test_stories.yml").read_text()
+    assert f"  - action: {wrong}  # predicted: " in failed
+    assert f" after {UNLIKELY}\n" in failed
+    warned_intents = {"unhappy first": "mood_unhappy", "great first": "mood_great"}
+    by_severity = sorted(warned_intents, key=lambda name: -live[warned_intents[name]][1])
+    assert [s.name for s in result.with_warnings] == by_severity
+    report = json.loads((tmp_path / "results" / "story_report.json").read_text())
+    assert report["conversation_accuracy"] == {
+        "accuracy": 0.75,
+        "correct": 3,
+        "with_warnings": 2,
+        "total": 4,
+    }
+    warned = tmp_path / "results" / "stories_with_warnings.yml"
+    assert [s.name for s in load_training_data([warned]).stories] == [
+        f"{name} (test_stories.yml)" for name in by_severity
+    ]
+    # the comment sits on the first action after the user turn (the closing
+    # action_listen when the bot only listened)
+    first = (unhappy or ["action_listen"])[0]
+    assert (
+        f"  - intent: mood_unhappy\n  - action: {first}  # predicted: {UNLIKELY}\n"
+        in warned.read_text()
+    )
+    passed = (tmp_path / "results" / "successful_test_stories.yml").read_text()
+    assert "- story: happy path (test_stories.yml)\n  steps:\n" + happy_path in passed
+    assert passed.count(f"# predicted: {UNLIKELY}") == 2

@@ -4,7 +4,9 @@
 <Extractor>_report.json, ... and the PNG plots) and prints a summary table. With
 `--cross-validation` it trains one model per fold instead of loading one.
 `stratus test core` replays test stories (story_report.json, failed_test_stories.yml,
-story_confusion_matrix.png); plain `stratus test` runs both.
+stories_with_warnings.yml, successful_test_stories.yml with `--successes`,
+story_confusion_matrix.png); plain `stratus test` runs both. `--successes`, `--no-errors`,
+`--no-warnings` and `--no-plot` apply to both parts, as in Rasa 3.6.
 """
 
 from __future__ import annotations
@@ -80,17 +82,31 @@ def _nlu_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
     parser.add_argument(
         "--seed", type=int, default=default(0), help="seed of the cross-validation split"
     )
+
+
+def _result_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    """Which result files to write: Rasa's names and defaults, shared by NLU and core."""
+
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if suppress else value
+
     parser.add_argument(
         "--successes",
         action="store_true",
         default=default(False),
-        help="also write correct predictions",
+        help="also write correct predictions (core: successful_test_stories.yml)",
     )
     parser.add_argument(
         "--no-errors",
         action="store_true",
         default=default(False),
-        help="do not write incorrect predictions",
+        help="do not write incorrect predictions (core: failed_test_stories.yml)",
+    )
+    parser.add_argument(
+        "--no-warnings",
+        action="store_true",
+        default=default(False),
+        help="do not write stories with prediction warnings (stories_with_warnings.yml)",
     )
     parser.add_argument(
         "--no-plot",
@@ -105,13 +121,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _common(parser, suppress=False)
     _nlu_options(parser, suppress=False)
     _core_options(parser, suppress=False)
+    _result_options(parser, suppress=False)
     sub = parser.add_subparsers(dest="test_target", metavar="{nlu,core}")
     nlu = sub.add_parser("nlu", help="evaluate intents, entities and response selection")
     _common(nlu, suppress=True)
     _nlu_options(nlu, suppress=True)
+    _result_options(nlu, suppress=True)
     core = sub.add_parser("core", help="evaluate dialogue on test stories")
     _common(core, suppress=True)
     _core_options(core, suppress=True)
+    _result_options(core, suppress=True)
 
 
 def _core_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
@@ -135,7 +154,7 @@ def _core_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
         "--fail-on-prediction-errors",
         action="store_true",
         default=default(False),
-        help="exit 1 when a test story fails",
+        help="exit 1, naming the failed stories, when a test story fails",
     )
 
 
@@ -171,10 +190,26 @@ def run_core(args: argparse.Namespace) -> int:
             f"No test stories found in '{Path(args.project) / 'tests'}'; pass them with --stories."
         )
     result = run_core_test(
-        _model_dir(args), stories, Path(args.out), Path(args.project), e2e=args.e2e
+        _model_dir(args),
+        stories,
+        Path(args.out),
+        Path(args.project),
+        e2e=args.e2e,
+        plot=not args.disable_plotting,
+        errors=not args.no_errors,
+        successes=args.successes,
+        warnings=not args.no_warnings,
     )
     print(format_summary(result))
-    return 1 if args.fail_on_prediction_errors and result.failed else 0
+    if args.fail_on_prediction_errors and result.failed:
+        # Rasa stops at the first wrong prediction; here every story is still tested and
+        # every result file written before the run fails.
+        names = "\n".join(f"  {story.label}" for story in result.failed)
+        raise StratusError(
+            f"{len(result.failed)} of {result.total} test stories failed "
+            f"(--fail-on-prediction-errors):\n{names}"
+        )
+    return 0
 
 
 def _load_test_data(args: argparse.Namespace) -> NluData:

@@ -8,9 +8,16 @@ from typing import Any
 
 from core_helpers import ScriptedPredictor, respond_then_listen
 
-from stratus.core.testing.replay import CIRCUIT_BREAKER_TRIPPED, StoryOutcome, StoryReplayer
+from stratus.core.prediction import ActionPrediction
+from stratus.core.testing.replay import (
+    CIRCUIT_BREAKER_TRIPPED,
+    StoryOutcome,
+    StoryReplayer,
+    UnlikelyIntentWarning,
+)
 from stratus.core.testing.runner import story_trackers
 from stratus.shared.domain import Domain
+from stratus.shared.events import ActionExecuted
 from stratus.shared.tracker import DialogueStateTracker
 from stratus.shared.training_data.files import load_training_data
 
@@ -237,3 +244,91 @@ def test_retrieval_intent_is_read_from_a_default_response_selector() -> None:
     # a key of another retrieval intent does not make this one's full name
     parsed["intent"]["name"] = "chitchat"
     assert _full_retrieval_intent(parsed) is None
+
+
+UNLIKELY = "action_unlikely_intent"
+
+
+def flagging_policy(flagged: dict[str, float], responses: dict[str, str]) -> ScriptedPredictor:
+    """UnexpecTEDIntentPolicy's pattern: right after a user message whose intent is in
+    `flagged`, `action_unlikely_intent` with that severity; then `responses`, then listen."""
+
+    def policy(tracker: DialogueStateTracker, rejected: str | None) -> str | tuple[str, Any]:
+        intent = tracker.latest_message.intent_name or ""
+        if tracker.latest_action_name == "action_listen" and intent in flagged:
+            metadata = {"query_intent": {"name": intent, "severity": flagged[intent]}}
+            return UNLIKELY, ActionPrediction(
+                "UnexpecTEDIntentPolicy", 1.0, action_metadata=metadata
+            )
+        if tracker.latest_action_name in ("action_listen", UNLIKELY):
+            return responses.get(intent, "action_listen")
+        return "action_listen"
+
+    return ScriptedPredictor(policy)
+
+
+GREET_THEN_THANK = """
+stories:
+- story: greet and thank
+  steps:
+  - intent: greet
+  - action: utter_greet
+  - intent: thankyou
+  - action: utter_noworries
+"""
+
+
+def test_an_unlikely_intent_the_story_lacks_is_a_warning_not_a_mistake(
+    tmp_path: Path, formbot_domain: Domain
+) -> None:
+    predictor = flagging_policy(
+        {"thankyou": 0.25}, {"greet": "utter_greet", "thankyou": "utter_noworries"}
+    )
+    [outcome] = replay(tmp_path, GREET_THEN_THANK, formbot_domain, predictor)
+    assert not outcome.failed and outcome.passed_with_warnings
+    assert outcome.warnings == [UnlikelyIntentWarning("utter_noworries", 0.25)]
+    assert outcome.severity == 0.25
+    # the flag is not scored: the story's actions are, each predicted once right
+    assert [(a.action, a.predicted) for a in outcome.actions] == [
+        ("utter_greet", "utter_greet"),
+        ("action_listen", "action_listen"),
+        ("utter_noworries", "utter_noworries"),
+        ("action_listen", "action_listen"),
+    ]
+    # utter_noworries was predicted with the flag in the tracker, as in a conversation
+    assert ("action_unlikely_intent", None) in predictor.calls
+    actions = [s for s in outcome.steps if isinstance(s.event, ActionExecuted)]
+    comments = [(s.event.action_name, s.comment) for s in actions if s.comment]
+    assert comments == [("utter_noworries", "predicted: action_unlikely_intent")]
+    # the written story stays the story's: the flag is only a comment
+    assert UNLIKELY not in [s.event.action_name for s in actions]
+
+
+def test_a_wrong_action_after_the_flag_fails_and_says_so(
+    tmp_path: Path, formbot_domain: Domain
+) -> None:
+    predictor = flagging_policy(
+        {"thankyou": 0.5}, {"greet": "utter_greet", "thankyou": "utter_greet"}
+    )
+    [outcome] = replay(tmp_path, GREET_THEN_THANK, formbot_domain, predictor)
+    assert outcome.failed and not outcome.passed_with_warnings
+    assert [s.comment for s in outcome.steps if s.comment] == [
+        "predicted: utter_greet after action_unlikely_intent"
+    ]
+
+
+def test_a_story_with_the_flag_in_it_expects_it(tmp_path: Path, formbot_domain: Domain) -> None:
+    story = GREET_THEN_THANK.replace(
+        "  - intent: thankyou\n", "  - intent: thankyou\n  - action: action_unlikely_intent\n"
+    )
+    predictor = flagging_policy(
+        {"thankyou": 0.5}, {"greet": "utter_greet", "thankyou": "utter_noworries"}
+    )
+    [outcome] = replay(tmp_path, story, formbot_domain, predictor)
+    assert not outcome.failed and outcome.warnings == []
+    assert (UNLIKELY, UNLIKELY) in [(a.action, a.predicted) for a in outcome.actions]
+    # and a model that does not flag the turn fails it, as any missing action would
+    calm = flagging_policy({}, {"greet": "utter_greet", "thankyou": "utter_noworries"})
+    [outcome] = replay(tmp_path, story, formbot_domain, calm)
+    assert outcome.failed
+    assert (UNLIKELY, "utter_noworries") in [(a.action, a.predicted) for a in outcome.actions]

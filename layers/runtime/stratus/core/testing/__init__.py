@@ -1,6 +1,12 @@
 """Evaluating test stories against a trained model (`stratus test core`)."""
 
-from stratus.core.testing.replay import ActionOutcome, ReplayedStep, StoryOutcome, StoryReplayer
+from stratus.core.testing.replay import (
+    ActionOutcome,
+    ReplayedStep,
+    StoryOutcome,
+    StoryReplayer,
+    UnlikelyIntentWarning,
+)
 from stratus.core.testing.runner import CoreTestResult, format_summary, run_core_test
 
 __all__ = [
@@ -9,6 +15,7 @@ __all__ = [
     "ReplayedStep",
     "StoryOutcome",
     "StoryReplayer",
+    "UnlikelyIntentWarning",
     "format_summary",
     "run_core_test",
 ]

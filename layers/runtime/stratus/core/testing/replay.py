@@ -8,6 +8,11 @@ set come from the story's `slot_was_set` and `active_loop` steps. When the polic
 predict the active form although the story says otherwise, the form is taken to have
 rejected its slot (Rasa's `emulate_loop_rejection`) and the prediction is made again.
 
+A predicted `action_unlikely_intent` (UnexpecTEDIntentPolicy) that the story does not
+contain is a warning, not a mistake, as in Rasa 3.6: it goes into the tracker, as it
+would in a conversation, and the story's action is predicted again. A story that passes
+with such warnings is written to `stories_with_warnings.yml`.
+
 With `e2e`, user steps with text also go through NLU and the predicted intent and
 entities are scored against the story's (roles and groups ignored, as Rasa does).
 """
@@ -29,7 +34,12 @@ from stratus.core.story_graph import TrainingTracker
 from stratus.core.testing.markup import format_message
 from stratus.core.trackers import new_tracker
 from stratus.shared.domain import Domain
-from stratus.shared.domain.constants import ACTION_LISTEN, ACTION_SESSION_START, UTTER_PREFIX
+from stratus.shared.domain.constants import (
+    ACTION_LISTEN,
+    ACTION_SESSION_START,
+    ACTION_UNLIKELY_INTENT,
+    UTTER_PREFIX,
+)
 from stratus.shared.events import ActionExecuted, ActionExecutionRejected, Event, UserUttered
 from stratus.shared.tracker import DialogueStateTracker
 
@@ -46,6 +56,15 @@ class ReplayedStep:
     event: Event
     # e.g. "predicted: utter_greet" on a wrong action, Rasa's inline comment.
     comment: str | None = None
+
+
+@dataclass(frozen=True)
+class UnlikelyIntentWarning:
+    """An `action_unlikely_intent` the model predicted before `action`, which the story
+    does not have there; `severity` is how far below its threshold the intent scored."""
+
+    action: str
+    severity: float
 
 
 @dataclass(frozen=True)
@@ -75,10 +94,26 @@ class StoryOutcome:
     entity_targets: list[dict[str, Any]] = field(default_factory=list)
     entity_predictions: list[dict[str, Any]] = field(default_factory=list)
     wrong_user_turns: int = 0
+    warnings: list[UnlikelyIntentWarning] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        """The name with its file, as Rasa names the stories it writes back."""
+        return f"{self.name} ({self.file})" if self.file else self.name
 
     @property
     def failed(self) -> bool:
         return self.wrong_user_turns > 0 or any(not a.correct for a in self.actions)
+
+    @property
+    def passed_with_warnings(self) -> bool:
+        """Passed, but the model flagged a user turn the story has as unlikely."""
+        return bool(self.warnings) and not self.failed
+
+    @property
+    def severity(self) -> float:
+        """The largest severity of the story's warnings (Rasa sorts the stories by it)."""
+        return max([0.0, *(w.severity for w in self.warnings)])
 
 
 class StoryReplayer:
@@ -120,8 +155,25 @@ class StoryReplayer:
         self, tracker: DialogueStateTracker, event: ActionExecuted, outcome: StoryOutcome
     ) -> ReplayedStep:
         expected = event.action_name or event.action_text or ""
-        predicted, policy, confidence = self._predict_action(tracker, expected)
-        outcome.actions.append(ActionOutcome(expected, predicted, policy, confidence))
+        predicted = self._predict_action(tracker, expected)
+        flagged = predicted.name == ACTION_UNLIKELY_INTENT and expected != ACTION_UNLIKELY_INTENT
+        if flagged:
+            # Rasa 3.6 (`_collect_action_executed_predictions`): the flag goes into the
+            # tracker as in a conversation, and the story's action is predicted after it.
+            tracker.update(
+                ActionExecuted(
+                    action_name=ACTION_UNLIKELY_INTENT,
+                    policy=predicted.policy,
+                    confidence=predicted.confidence,
+                    timestamp=event.timestamp,
+                    metadata=dict(predicted.metadata or {}),
+                )
+            )
+            outcome.warnings.append(UnlikelyIntentWarning(expected, _severity(predicted.metadata)))
+            predicted = self._predict_action(tracker, expected)
+        outcome.actions.append(
+            ActionOutcome(expected, predicted.name, predicted.policy, predicted.confidence)
+        )
         # The story's action goes into the tracker as written, even a full retrieval name
         # (`utter_faq/ask_name`), which no rule or story state knows: Rasa 3.6 does the
         # same, so `stratus test` reports what `rasa test` reports for such stories.
@@ -129,31 +181,36 @@ class StoryReplayer:
             ActionExecuted(
                 action_name=event.action_name,
                 action_text=event.action_text,
-                policy=policy,
-                confidence=confidence,
+                policy=predicted.policy,
+                confidence=predicted.confidence,
                 timestamp=event.timestamp,
             )
         )
-        comment = None if predicted == expected else f"predicted: {predicted}"
+        # Rasa's inline comments (WronglyPredictedAction, WarningPredictedAction).
+        comment = None
+        if predicted.name != expected:
+            comment = f"predicted: {predicted.name}"
+            if flagged:
+                comment += f" after {ACTION_UNLIKELY_INTENT}"
+        elif flagged:
+            comment = f"predicted: {ACTION_UNLIKELY_INTENT}"
         return ReplayedStep(event, comment)
 
-    def _predict_action(
-        self, tracker: DialogueStateTracker, expected: str
-    ) -> tuple[str, str | None, float | None]:
+    def _predict_action(self, tracker: DialogueStateTracker, expected: str) -> _Predicted:
         if self._limit_reached(tracker):
-            return CIRCUIT_BREAKER_TRIPPED, None, None
-        predicted, policy, confidence = self._predict(tracker, expected)
+            return _Predicted(CIRCUIT_BREAKER_TRIPPED)
+        predicted = self._predict(tracker, expected)
         if (
-            policy
-            and predicted != expected
-            and predicted == tracker.active_loop_name
-            and predicted in self.domain.form_names
+            predicted.policy
+            and predicted.name != expected
+            and predicted.name == tracker.active_loop_name
+            and predicted.name in self.domain.form_names
         ):
             # The story may mean that the form rejected its slot: emulate the rejection
             # and predict again (Rasa's `emulate_loop_rejection`).
-            tracker.update(ActionExecutionRejected(predicted))
-            predicted, policy, confidence = self._predict(tracker, expected)
-        return predicted, policy, confidence
+            tracker.update(ActionExecutionRejected(predicted.name))
+            predicted = self._predict(tracker, expected)
+        return predicted
 
     def _limit_reached(self, tracker: DialogueStateTracker) -> bool:
         count = 0
@@ -164,26 +221,25 @@ class StoryReplayer:
                 count += 1
         return count >= self.max_predictions
 
-    def _predict(
-        self, tracker: DialogueStateTracker, expected: str
-    ) -> tuple[str, str | None, float | None]:
+    def _predict(self, tracker: DialogueStateTracker, expected: str) -> _Predicted:
         """The action the conversation loop would run next (without running it)."""
         followup = tracker.followup_action
         if followup:
             tracker.followup_action = None
             if followup in self.domain.action_names_or_texts:
-                return followup, FOLLOWUP_ACTION_POLICY, 1.0
+                return _Predicted(followup, FOLLOWUP_ACTION_POLICY, 1.0)
         if tracker.latest_action_name == ACTION_LISTEN:
             mapped = DEFAULT_INTENT_ACTIONS.get(tracker.latest_message.intent_name or "")
             if mapped:
-                return mapped, DEFAULT_INTENT_POLICY, 1.0
+                return _Predicted(mapped, DEFAULT_INTENT_POLICY, 1.0)
         last = tracker.events[-1] if tracker.events else None
         rejected = last.action_name if isinstance(last, ActionExecutionRejected) else None
         name, prediction = self.policies.predict_next_action(tracker, self.domain, rejected)
-        return (
+        return _Predicted(
             self._full_retrieval_name(tracker, name, expected),
             prediction.policy_name,
             prediction.max_confidence,
+            prediction.action_metadata,
         )
 
     def _full_retrieval_name(self, tracker: DialogueStateTracker, name: str, expected: str) -> str:
@@ -237,6 +293,23 @@ class StoryReplayer:
         outcome.wrong_user_turns += 1
         shown = format_message(event.text, parsed.get("entities") or [])
         return ReplayedStep(event, f"predicted: {predicted_intent}: {shown}")
+
+
+@dataclass(frozen=True)
+class _Predicted:
+    """One prediction of the replay: the action and what the policy said about it."""
+
+    name: str
+    policy: str | None = None
+    confidence: float | None = None
+    metadata: dict[str, Any] | None = None
+
+
+def _severity(metadata: dict[str, Any] | None) -> float:
+    # UnexpecTEDIntentPolicy's metadata: {"query_intent": {"severity": ...}, "ranking": [...]}
+    query = (metadata or {}).get("query_intent") or {}
+    severity = query.get("severity") if isinstance(query, dict) else None
+    return float(severity) if isinstance(severity, int | float) else 0.0
 
 
 def clean_entities(text: str, entities: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -1,9 +1,12 @@
 """`stratus test core`: replay test stories against a model and write Rasa's result files.
 
-Writes to `out`: `story_report.json` (a scikit-learn style report over the actions, plus
-the intents and entities with `e2e`, and `conversation_accuracy`), `failed_test_stories.yml`
-(the failed stories with `# predicted:` comments) and `story_confusion_matrix.png` (when
-matplotlib is installed).
+Writes to `out`, as Rasa 3.6 does: `story_report.json` (a scikit-learn style report over
+the actions, plus the intents and entities with `e2e`, and `conversation_accuracy`),
+`failed_test_stories.yml` (the failed stories with `# predicted:` comments; not with
+`errors=False`), `stories_with_warnings.yml` (stories that passed although the model
+predicted an `action_unlikely_intent` they do not have, most severe first; not with
+`warnings=False`), `successful_test_stories.yml` (only with `successes=True`) and
+`story_confusion_matrix.png` (when matplotlib is installed).
 """
 
 from __future__ import annotations
@@ -19,7 +22,12 @@ from stratus.agent import Agent
 from stratus.core.story_graph import TrainingTracker, generate_trackers
 from stratus.core.testing.replay import StoryOutcome, StoryReplayer
 from stratus.core.testing.scoring import aligned_entity_labels
-from stratus.core.testing.story_writer import dump_stories
+from stratus.core.testing.story_writer import (
+    NO_FAILED_STORIES,
+    NO_STORIES_WITH_WARNINGS,
+    NO_SUCCESSFUL_STORIES,
+    dump_stories,
+)
 from stratus.evaluation.metrics import CONFUSED_WITH, classification_report
 from stratus.shared.domain import Domain
 from stratus.shared.training_data.files import load_training_data
@@ -29,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 REPORT_FILE = "story_report.json"
 FAILED_STORIES_FILE = "failed_test_stories.yml"
+SUCCESSFUL_STORIES_FILE = "successful_test_stories.yml"
+STORIES_WITH_WARNINGS_FILE = "stories_with_warnings.yml"
 CONFUSION_MATRIX_FILE = "story_confusion_matrix.png"
 CONVERSATION_ACCURACY = "conversation_accuracy"
 
@@ -56,6 +66,11 @@ class CoreTestResult:
         return self.total - len(self.failed)
 
     @property
+    def with_warnings(self) -> tuple[StoryOutcome, ...]:
+        """The passed stories with `action_unlikely_intent` warnings, most severe first."""
+        return with_warnings(self.stories)
+
+    @property
     def accuracy(self) -> float:
         """Conversation-level accuracy: the share of stories without a wrong prediction."""
         return self.correct / self.total if self.total else 0.0
@@ -77,20 +92,26 @@ def run_core_test(
     *,
     e2e: bool = False,
     plot: bool = True,
+    errors: bool = True,
+    successes: bool = False,
+    warnings: bool = True,
 ) -> CoreTestResult:
     """Replay every story under `stories` against `model` and write the result files.
 
     As `rasa test core`, every story in the given files counts (test stories and
     training stories alike; rules are not replayed). `e2e` is Rasa's `--e2e`: user
     steps with text also go through NLU and are scored. `project` resolves relative
-    lookup-table paths of the data files.
+    lookup-table paths of the data files. `errors`, `successes` and `warnings` choose
+    which story files are written (see `write_results`).
     """
     agent = Agent.load(model)
     data = load_training_data(list(stories), project)
     trackers = story_trackers(data.stories, agent.domain)
     replayer = StoryReplayer(agent.domain, agent.policies, agent.interpreter, e2e=e2e)
     outcomes = tuple(replayer.replay(t, _story_file(t)) for t in trackers)
-    return write_results(outcomes, out, e2e=e2e, plot=plot)
+    return write_results(
+        outcomes, out, e2e=e2e, plot=plot, errors=errors, successes=successes, warnings=warnings
+    )
 
 
 def story_trackers(stories: Sequence[Story], domain: Domain) -> list[TrainingTracker]:
@@ -110,9 +131,21 @@ def story_trackers(stories: Sequence[Story], domain: Domain) -> list[TrainingTra
 
 
 def write_results(
-    outcomes: Sequence[StoryOutcome], out: Path, e2e: bool = False, plot: bool = True
+    outcomes: Sequence[StoryOutcome],
+    out: Path,
+    e2e: bool = False,
+    plot: bool = True,
+    *,
+    errors: bool = True,
+    successes: bool = False,
+    warnings: bool = True,
 ) -> CoreTestResult:
-    """Write the report, the failed stories and the confusion matrix for `outcomes`."""
+    """Write the report, the confusion matrix and the story files for `outcomes`.
+
+    The story files follow Rasa's `--no-errors` (`errors=False`: no failed stories),
+    `--successes` (the passed ones) and `--no-warnings` (`warnings=False`: no stories
+    with warnings) defaults.
+    """
     out.mkdir(parents=True, exist_ok=True)
     targets, predictions = serialise(outcomes)
     scores = classification_report(targets, predictions)
@@ -123,17 +156,32 @@ def write_results(
         for label, entry in scores.report.items()
     }
     failed = [s for s in outcomes if s.failed]
+    passed = [s for s in outcomes if not s.failed]
+    warned = with_warnings(outcomes)
     if outcomes and report:
         report[CONVERSATION_ACCURACY] = {
-            "accuracy": (len(outcomes) - len(failed)) / len(outcomes),
-            "correct": len(outcomes) - len(failed),
-            "with_warnings": 0,  # Rasa counts `action_unlikely_intent` warnings (no IntentTED)
+            "accuracy": len(passed) / len(outcomes),
+            "correct": len(passed),
+            "with_warnings": len(warned),
             "total": len(outcomes),
         }
     (out / REPORT_FILE).write_text(json.dumps(report, indent=2), encoding="utf-8")
-    (out / FAILED_STORIES_FILE).write_text(dump_stories(failed), encoding="utf-8")
+    stories = {
+        FAILED_STORIES_FILE: (errors, failed, NO_FAILED_STORIES),
+        SUCCESSFUL_STORIES_FILE: (successes, passed, NO_SUCCESSFUL_STORIES),
+        STORIES_WITH_WARNINGS_FILE: (warnings, warned, NO_STORIES_WITH_WARNINGS),
+    }
+    for name, (wanted, chosen, if_none) in stories.items():
+        if wanted:
+            (out / name).write_text(dump_stories(chosen, if_none), encoding="utf-8")
     matrix = _plot(outcomes, out) if plot else None
     return CoreTestResult(out, tuple(outcomes), report, e2e, matrix)
+
+
+def with_warnings(outcomes: Sequence[StoryOutcome]) -> tuple[StoryOutcome, ...]:
+    """The passed stories with warnings, most severe first, ties in story order (Rasa's
+    `_sort_trackers_with_severity_of_warning`)."""
+    return tuple(sorted((s for s in outcomes if s.passed_with_warnings), key=lambda s: -s.severity))
 
 
 def serialise(outcomes: Sequence[StoryOutcome]) -> tuple[list[str | None], list[str | None]]:
@@ -172,11 +220,16 @@ def format_summary(result: CoreTestResult) -> str:
         lines.append(
             f"F1-score {weighted['f1-score']:.3f}, precision {weighted['precision']:.3f} (weighted)"
         )
+    warned = result.with_warnings
+    if warned:
+        lines.append(f"Passed with action_unlikely_intent warnings: {len(warned)}")
     for story in result.failed:
-        where = f" ({story.file})" if story.file else ""
         wrong = [f"{a.action} (predicted {a.predicted})" for a in story.actions if not a.correct]
         detail = ", ".join(wrong) if wrong else f"{story.wrong_user_turns} user turn(s) misread"
-        lines.append(f"  FAILED {story.name}{where}: {detail}")
+        lines.append(f"  FAILED {story.label}: {detail}")
+    for story in warned:
+        flagged = ", ".join(f"before {w.action}" for w in story.warnings)
+        lines.append(f"  WARNING {story.label}: action_unlikely_intent {flagged}")
     lines.append(f"Results written to {result.out}")
     return "\n".join(lines)
 

@@ -1,9 +1,12 @@
-"""Failed test stories written back as YAML, with Rasa's `# predicted:` comments.
+"""Replayed test stories written back as YAML, with Rasa's `# predicted:` comments.
 
 The layout follows Rasa 3.6's YAMLStoryWriter for test stories: `story: name (file)`,
 `intent:` before `user: |-` (the text with its entity markup), `slot_was_set` as a list of
 one-key maps, correct `action_listen`s left out, and the model's prediction as an
-end-of-line comment on each wrong step.
+end-of-line comment on each wrong step (and `# predicted: action_unlikely_intent` on a
+step the model flagged first). The same writer serves failed_test_stories.yml,
+successful_test_stories.yml and stories_with_warnings.yml; each has Rasa's comment for
+when it holds no story.
 """
 
 from __future__ import annotations
@@ -20,18 +23,19 @@ from stratus.shared.events import ActionExecuted, ActiveLoop, SlotSet, UserUtter
 
 YAML_VERSION = "3.1"
 NO_FAILED_STORIES = "# None of the test stories failed - all good!"
+NO_SUCCESSFUL_STORIES = "# None of the test stories succeeded :("
+NO_STORIES_WITH_WARNINGS = "# No warnings for test stories"
 _PLAIN = re.compile(r"^[A-Za-z_][\w\-/.,'() ]*$")
 _YAML_WORDS = {"null", "true", "false", "yes", "no", "on", "off", "y", "n", "~"}
 
 
-def dump_stories(stories: Sequence[StoryOutcome]) -> str:
-    """The stories as one YAML document; Rasa's comment when there are none."""
+def dump_stories(stories: Sequence[StoryOutcome], if_none: str = NO_FAILED_STORIES) -> str:
+    """The stories as one YAML document; `if_none` (Rasa's comment) when there are none."""
     if not stories:
-        return NO_FAILED_STORIES
+        return if_none
     lines = [f'version: "{YAML_VERSION}"', "stories:"]
     for story in stories:
-        name = f"{story.name} ({story.file})" if story.file else story.name
-        lines.append(f"- story: {scalar(name)}")
+        lines.append(f"- story: {scalar(story.label)}")
         lines.append("  steps:")
         for step in story.steps:
             lines.extend(_step_lines(step))
