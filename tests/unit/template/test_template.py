@@ -22,7 +22,15 @@ FUNCTIONS = {
 }
 GLOBAL_FUNCTION: dict[str, Any] = TEMPLATE["Globals"]["Function"]
 # Packages the Lambda runtime provides, or that only local serving and training need.
-NOT_IN_THE_LAYER = {"boto3", "botocore", "s3transfer", "uvicorn", "tensorflow", "keras"}
+NOT_IN_THE_LAYER = {
+    "boto3",
+    "botocore",
+    "s3transfer",
+    "uvicorn",
+    "httptools",
+    "tensorflow",
+    "keras",
+}
 
 
 def _module_names(path: Path) -> set[str]:
