@@ -50,6 +50,25 @@ def test_load_reads_from_the_latest_session_start_and_load_all_reads_everything(
     assert store.load("c").events == [{"event": "restart", "timestamp": 5}, *turn("three", 6)]
 
 
+def test_the_session_position_names_what_load_would_read(store: TrackerStore) -> None:
+    def position_of_load(conversation_id: str) -> tuple[int, int]:
+        loaded = store.load(conversation_id)
+        return loaded.version, loaded.first_seq
+
+    assert store.session_position("p") == position_of_load("p") == (0, 1)
+    version = store.append("p", [*session_start(1), *turn("one", 2)], 0)
+    assert store.session_position("p") == position_of_load("p")
+    version = store.append("p", turn("two", 3), version)
+    assert store.session_position("p") == position_of_load("p")
+    store.append("p", [*session_start(4), *turn("three", 5)], version)
+    assert store.session_position("p") == position_of_load("p")
+    before = store.session_position("p")
+    store.delete("p")  # the version stays, but what a load reads does not
+    assert store.session_position("p") == position_of_load("p") != before
+    store.replace("p", turn("four", 6))
+    assert store.session_position("p") == position_of_load("p")
+
+
 def test_head_updates_merge_key_by_key(store: TrackerStore) -> None:
     version = store.append("c", turn("a"), 0, {"slots": {"x": 1}, "active_loop": {"name": "f"}})
     store.append("c", turn("b"), version, {"active_loop": {}, "latest_input_channel": "rest"})

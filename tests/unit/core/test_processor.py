@@ -78,6 +78,34 @@ def test_a_turn_appends_only_its_new_events(store: SQLiteTrackerStore) -> None:
     assert store.load("u").version == len(first.events) + len(second.events)
 
 
+def test_a_kept_tracker_spares_the_next_turn_the_load(
+    store: SQLiteTrackerStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    processor = make_processor(DOMAIN, respond_then_listen({"greet": "utter_greet"}), store)
+    processor.handle_message(UserMessage("/greet", sender_id="u"))  # starts a session
+    processor.handle_message(UserMessage('/greet{"name": "Ada"}', sender_id="u"))
+    loads: list[str] = []
+    real_load = store.load
+    monkeypatch.setattr(store, "load", lambda *a, **k: loads.append(a[0]) or real_load(*a, **k))
+    third = processor.handle_message(UserMessage("/greet", sender_id="u"))
+    assert loads == []
+    assert third.messages == [{"recipient_id": "u", "text": "Hello Ada!"}]
+    assert third.tracker.events == processor.tracker("u").events
+
+
+def test_a_kept_tracker_is_not_used_after_someone_else_wrote(store: SQLiteTrackerStore) -> None:
+    processor = make_processor(DOMAIN, respond_then_listen({"greet": "utter_greet"}), store)
+    processor.handle_message(UserMessage("/greet", sender_id="u"))
+    processor.handle_message(UserMessage("/greet", sender_id="u"))
+    store.append("u", [SlotSet("name", "Ada").as_dict()], store.load("u").version)
+    third = processor.handle_message(UserMessage("/greet", sender_id="u"))
+    assert third.messages == [{"recipient_id": "u", "text": "Hello Ada!"}]
+    store.delete("u")  # the version stays (a tombstone), but the history is gone
+    fourth = processor.handle_message(UserMessage("/greet", sender_id="u"))
+    assert "session_started" in event_names(fourth.events)
+    assert fourth.tracker.get_slot("name") is None
+
+
 def test_expired_session_starts_anew_and_carries_slots_over(store: SQLiteTrackerStore) -> None:
     history = [
         ActionExecuted("action_session_start"),

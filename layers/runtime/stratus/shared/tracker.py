@@ -44,6 +44,7 @@ from stratus.shared.events import (
     applied_events,
     events_from_dicts,
 )
+from stratus.shared.events.history import apply_event
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +122,9 @@ class DialogueStateTracker:
         self._after_reset = 0  # index after the latest `restart` or `session_started`
         self._after_restart = 0  # index after the latest `restart`
         self._latest_user_index: int | None = None  # reverted messages included
+        # `applied_events()`, kept up to date event by event; None: to be recomputed
+        # (a newly activated loop changes which earlier loop runs count as happy path).
+        self._applied: list[Event] | None = []
 
         self.paused = False
         self.followup_action: str | None = ACTION_LISTEN_NAME
@@ -187,6 +191,13 @@ class DialogueStateTracker:
         tracker._replay()
         return tracker
 
+    def slot_definitions(self) -> tuple[Any, ...]:
+        """What `init_copy` passes on (slot names, initial values, list slots); trackers
+        with equal definitions apply the same events the same way."""
+        if self._any_slot:
+            return (None, self._list_slots)
+        return (tuple(self._initial_slots.items()), self._list_slots)
+
     def init_copy(self) -> DialogueStateTracker:
         """A tracker with the same sender and slot definitions and no events."""
         slots = None if self._any_slot else self._initial_slots
@@ -201,6 +212,7 @@ class DialogueStateTracker:
         clone.events = list(self.events)
         clone._loop_names = set(self._loop_names)
         clone.latest_action = dict(self.latest_action)
+        clone._applied = None if self._applied is None else list(self._applied)
         return clone
 
     def travel_back_in_time(self, target_time: float) -> DialogueStateTracker:
@@ -234,9 +246,12 @@ class DialogueStateTracker:
     def _note(self, event: Event) -> None:
         """Updates the bookkeeping for the event just appended."""
         end = len(self.events)
-        if isinstance(event, ActiveLoop) and event.name:
+        if isinstance(event, ActiveLoop) and event.name and event.name not in self._loop_names:
             self._loop_names.add(event.name)
-        elif isinstance(event, UserUttered):
+            self._applied = None
+        elif self._applied is not None:
+            apply_event(self._applied, event, self._loop_names)
+        if isinstance(event, UserUttered):
             self._latest_user_index = end - 1
         elif isinstance(event, Restarted | SessionStarted):
             self._after_reset = end
@@ -353,9 +368,13 @@ class DialogueStateTracker:
     def applied_events(self) -> list[Event]:
         """The events that make up the current state (Rasa's `applied_events`); see
         `stratus.shared.events.applied_events`."""
-        # Nothing before the latest restart or session start survives it, but a loop
-        # activated before it still counts as a loop.
-        return applied_events(islice(self.events, self._after_reset, None), self._loop_names)
+        if self._applied is None:
+            # Nothing before the latest restart or session start survives it, but a loop
+            # activated before it still counts as a loop.
+            self._applied = applied_events(
+                islice(self.events, self._after_reset, None), self._loop_names
+            )
+        return list(self._applied)
 
     # -- queries -----------------------------------------------------------------------
 

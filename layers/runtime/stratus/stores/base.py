@@ -144,6 +144,13 @@ class TrackerStore(ABC):
     def load(self, conversation_id: str, since_session_start: bool = True) -> StoredConversation:
         """Read the head and the events a turn needs (all visible ones if not since_session_start)."""
 
+    def session_position(self, conversation_id: str) -> tuple[int, int]:
+        """`(version, first_seq)` of what `load` would read now: the same pair means the
+        same events, so a caller that kept them need not read them again. Stores
+        override this with a read of the head alone."""
+        stored = self.load(conversation_id)
+        return stored.version, stored.first_seq
+
     def load_all(self, conversation_id: str) -> StoredConversation:
         """Every visible event of the conversation (`include_events=ALL`, story export)."""
         return self.load(conversation_id, since_session_start=False)

@@ -191,6 +191,18 @@ class SQLiteTrackerStore(TrackerStore):
             expires_at=expires_at,
         )
 
+    def session_position(self, conversation_id: str) -> tuple[int, int]:
+        check_conversation_id(conversation_id)
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT version, base, session_start FROM heads WHERE conversation_id = ?",
+                (conversation_id,),
+            ).fetchone()
+        if row is None:
+            return 0, 1  # as `empty_conversation`
+        version, base, session_start = row
+        return version, max(base, session_start)
+
     def append(
         self,
         conversation_id: str,

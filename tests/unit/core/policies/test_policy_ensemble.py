@@ -45,7 +45,7 @@ class Fixed:
         self.name = str(prediction.policy_name)
         self.priority = prediction.policy_priority
 
-    def predict(self, tracker: object, domain: Domain) -> PolicyPrediction:
+    def predict(self, tracker: object, domain: Domain, history: object = None) -> PolicyPrediction:
         return self.prediction
 
 

@@ -9,13 +9,17 @@ import pytest
 
 from stratus.core.policies.states import (
     State,
+    StateHistory,
+    choose_last_user_input,
     past_states,
     prediction_states,
     slot_features,
     states_key,
+    without_action_unlikely_intent,
 )
 from stratus.core.trackers import new_tracker as tracker_for
 from stratus.shared.domain import Domain, domain_from_dict
+from stratus.shared.domain.constants import ACTION_UNLIKELY_INTENT
 from stratus.shared.events import (
     ActionExecuted,
     ActiveLoop,
@@ -221,3 +225,45 @@ def test_states_key_is_canonical(domain: Domain) -> None:
         {"prev_action": {"action_name": "y"}, "user": {"entities": ["a"], "intent": "x"}}
     ]
     assert states_key(a) == states_key(b)
+
+
+def test_a_shared_history_gives_the_states_of_a_fresh_replay(domain: Domain) -> None:
+    """StateHistory builds only the trailing states a policy reads, and a turn's next
+    prediction replays only the new events: both must give what a full replay gives."""
+    turns: list[Event] = []
+    for index in range(12):
+        turns += [
+            listen(),
+            user("inform", {"entity": "name", "value": f"n{index}"}, text=f"I am n{index}"),
+            SlotSet("name", f"n{index}"),
+            # every third turn is a rule-only turn, every fourth is judged unlikely
+            ActionExecuted(action_name="utter_greet", hide_rule_turn=index % 3 == 0),
+        ]
+        if index % 4 == 1:
+            turns.append(ActionExecuted(action_name=ACTION_UNLIKELY_INTENT))
+        if index == 6:
+            turns += [ActiveLoop("booking_form"), ActionExecuted(action_name="booking_form")]
+    only_rules = {"rule_only_slots": ["vegetarian"], "rule_only_loops": []}
+    previous: StateHistory | None = None
+    for cut in range(1, len(turns) + 1):
+        tracker = tracker_for(domain, "t", turns[:cut])
+        shared = StateHistory(tracker, domain, previous=previous)
+        assert shared.states() == past_states(tracker, domain)
+        for max_history in (None, 1, 3):
+            for use_text in (False, True):
+                kwargs: dict[str, Any] = {
+                    "max_history": max_history,
+                    "use_text_for_last_user_input": use_text,
+                    "ignore_rule_only_turns": True,
+                    "rule_only_data": only_rules,
+                    "ignore_action_unlikely_intent": True,
+                }
+                full = past_states(
+                    tracker, domain, ignore_rule_only_turns=True, rule_only_data=only_rules
+                )
+                expected = without_action_unlikely_intent(full)
+                choose_last_user_input(expected, use_text)
+                expected = expected[-max_history:] if max_history else expected
+                assert prediction_states(shared, domain, **kwargs) == expected
+                assert prediction_states(tracker, domain, **kwargs) == expected
+        previous = shared

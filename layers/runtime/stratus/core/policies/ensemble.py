@@ -18,6 +18,7 @@ from typing import Any
 from stratus.core.policies.memoization import AugmentedMemoizationPolicy, MemoizationPolicy
 from stratus.core.policies.prediction import Policy, PolicyPrediction
 from stratus.core.policies.rule import RulePolicy
+from stratus.core.policies.states import StateHistory
 from stratus.core.policies.ted import TED_DIR, TEDPolicy
 from stratus.core.policies.unexpected_intent import UNEXPECTED_INTENT_DIR, UnexpecTEDIntentPolicy
 from stratus.shared.domain import Domain
@@ -91,6 +92,7 @@ class PolicyEnsemble:
 
     def __init__(self, policies: Sequence[Policy]) -> None:
         self.policies = list(policies)
+        self._recent_history: StateHistory | None = None
         rule = next((p for p in self.policies if isinstance(p, RulePolicy)), None)
         if rule is not None:
             only_rules = rule.rule_only_data()
@@ -119,7 +121,11 @@ class PolicyEnsemble:
         return cls([_load_policy(e["type"], core_dir, e) for e in meta["policies"]])
 
     def predictions(self, tracker: DialogueStateTracker, domain: Domain) -> list[PolicyPrediction]:
-        return [policy.predict(tracker, domain) for policy in self.policies]
+        # Replayed once for all the policies; the turn's next prediction replays only
+        # what was added since (a new object each time, so concurrent turns are safe).
+        history = StateHistory(tracker, domain, previous=self._recent_history)
+        self._recent_history = history
+        return [policy.predict(tracker, domain, history) for policy in self.policies]
 
     def combine(
         self,

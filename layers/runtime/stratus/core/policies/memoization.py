@@ -9,6 +9,7 @@ actions and then forgets the oldest turns one action at a time (Rasa 3.6's
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from stratus.core.policies.prediction import (
     PolicyPrediction,
     default_probabilities,
 )
-from stratus.core.policies.states import State, prediction_states, states_key
+from stratus.core.policies.states import State, StateHistory, prediction_states, states_key
 from stratus.shared.domain import Domain
 from stratus.shared.events import ACTION_LISTEN_NAME, ActionExecuted, Event
 from stratus.shared.tracker import DialogueStateTracker
@@ -68,9 +69,16 @@ class MemoizationPolicy:
     def set_rule_only_data(self, data: dict[str, Sequence[str]]) -> None:
         self.rule_only_data = data
 
-    def _states(self, tracker: DialogueStateTracker, domain: Domain) -> list[State]:
+    @functools.cached_property
+    def longest_key(self) -> int:
+        """The most states a key holds: a longer conversation cannot match any."""
+        return max((len(json.loads(key)) for key in self.lookup), default=0)
+
+    def _states(
+        self, tracker: DialogueStateTracker, domain: Domain, history: StateHistory | None = None
+    ) -> list[State]:
         return prediction_states(
-            tracker,
+            history if history is not None else tracker,
             domain,
             self.max_history,
             ignore_rule_only_turns=True,
@@ -84,9 +92,22 @@ class MemoizationPolicy:
         key = memo_key(states)
         return self.lookup.get(key) if key else None
 
-    def predict(self, tracker: DialogueStateTracker, domain: Domain) -> PolicyPrediction:
+    def predict(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        history: StateHistory | None = None,
+    ) -> PolicyPrediction:
         result = default_probabilities(domain)
-        action = self.recall(self._states(tracker, domain), tracker, domain)
+        if history is None:
+            history = StateHistory(tracker, domain)
+        states: list[State] = []  # longer than every key: nothing to look up
+        if self.max_history or (
+            history.count(True, self.rule_only_data, ignore_action_unlikely_intent=True)
+            <= self.longest_key
+        ):
+            states = self._states(tracker, domain, history)
+        action = self.recall(states, tracker, domain)
         if action is not None and action in domain.action_names_or_texts:
             score = 1.0
             if self.config.get("use_nlu_confidence_as_score"):

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from stratus.core.policies.states import StateHistory
 from stratus.shared.domain import Domain
 from stratus.shared.events import Event
 from stratus.shared.tracker import DialogueStateTracker
@@ -67,8 +68,14 @@ class Policy(Protocol):
     @property
     def priority(self) -> int: ...
 
-    def predict(self, tracker: DialogueStateTracker, domain: Domain) -> PolicyPrediction:
-        """Probabilities of the next action given the conversation so far."""
+    def predict(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        history: StateHistory | None = None,
+    ) -> PolicyPrediction:
+        """Probabilities of the next action given the conversation so far; `history` is
+        the tracker's states, shared by the policies of one prediction."""
         ...
 
 

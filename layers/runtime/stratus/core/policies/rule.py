@@ -28,9 +28,11 @@ from stratus.core.policies.states import (
     RULE_ONLY_LOOPS,
     RULE_ONLY_SLOTS,
     State,
+    StateHistory,
     active_loop_name,
     choose_last_user_input,
     past_states,
+    previous_action,
 )
 from stratus.shared.domain import Domain
 from stratus.shared.domain.constants import (
@@ -164,15 +166,41 @@ class RulePolicy:
 
     # -- prediction ------------------------------------------------------------------------
 
-    def predict(self, tracker: DialogueStateTracker, domain: Domain) -> PolicyPrediction:
-        return self.predict_with_source(tracker, domain)[0]
+    @functools.cached_property
+    def longest_key(self) -> int:
+        """The most states any rule key holds (rules, unhappy paths, rules not in stories)."""
+        keys = [*self.lookup.get(RULES, {}), *self.lookup.get(RULES_FOR_LOOP_UNHAPPY_PATH, {})]
+        keys += [k for k in self.lookup.get(RULES_NOT_IN_STORIES, ()) if k.startswith("[")]
+        return max((len(rule_key_to_states(key)) for key in keys), default=0)
+
+    def predict(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        history: StateHistory | None = None,
+    ) -> PolicyPrediction:
+        if history is None:
+            history = StateHistory(tracker, domain)
+        # Keys decide on at most `longest_key` trailing states: the older ones are not built.
+        states = history.states(max(self.longest_key, 1))
+        return self._predict(tracker, domain, states, truncated=len(history) > len(states))[0]
 
     def predict_with_source(
         self, tracker: DialogueStateTracker, domain: Domain
     ) -> tuple[PolicyPrediction, str | None]:
         """The prediction and the rule key (or default/loop source) it came from."""
-        history = past_states(tracker, domain)  # featurized once, chosen from twice
-        from_text = self._find_from_rules(tracker, history, use_text=True)
+        return self._predict(tracker, domain, past_states(tracker, domain), truncated=False)
+
+    def _predict(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        history: list[State],
+        truncated: bool,
+    ) -> tuple[PolicyPrediction, str | None]:
+        # `history` is featurized once and chosen from twice; `truncated`: it holds only
+        # the conversation's trailing states.
+        from_text = self._find_from_rules(tracker, history, use_text=True, truncated=truncated)
         default_action, default_source = self._find_from_default_actions(tracker)
         # text rules win over default actions; loops' happy paths win over rules
         if default_action and not from_text.action:
@@ -191,7 +219,7 @@ class RulePolicy:
                 from_text.returning_from_unhappy_path,
                 end_to_end=True,
             ), from_text.source
-        from_intent = self._find_from_rules(tracker, history, use_text=False)
+        from_intent = self._find_from_rules(tracker, history, use_text=False, truncated=truncated)
         probabilities = (
             self._result(from_intent.action, tracker, domain)
             if from_intent.action
@@ -265,7 +293,11 @@ class RulePolicy:
         return None, None
 
     def _find_from_rules(
-        self, tracker: DialogueStateTracker, history: list[State], use_text: bool
+        self,
+        tracker: DialogueStateTracker,
+        history: list[State],
+        use_text: bool,
+        truncated: bool = False,
     ) -> RuleFinding:
         if use_text and tracker.latest_action_name != ACTION_LISTEN_NAME:
             # text decides only right after the user spoke
@@ -296,7 +328,13 @@ class RulePolicy:
                 action = None
             if LOOP_WAS_INTERRUPTED in conditions:
                 returning = True
-        return RuleFinding(action, best_key or create_feature_key(states), returning)
+        if best_key:
+            return RuleFinding(action, best_key, returning)
+        if truncated and not any(previous_action(s) == RULE_SNIPPET_ACTION for s in states):
+            # The key of the whole conversation holds more states than any rule key, so
+            # it is none of them: no source.
+            return RuleFinding(action, None, returning)
+        return RuleFinding(action, create_feature_key(states), returning)
 
 
 def states_for_unhappy_loop_predictions(states: Sequence[State]) -> list[State]:

@@ -14,15 +14,17 @@ one module, so the keys they produce cannot drift apart.
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from stratus.shared.domain import Domain
 from stratus.shared.domain.constants import ACTION_UNLIKELY_INTENT
 from stratus.shared.domain.slots import BOOL, CATEGORICAL, FLOAT, LIST, Slot
-from stratus.shared.events import ACTION_LISTEN_NAME
+from stratus.shared.events import ACTION_LISTEN_NAME, ActionExecuted, Event, UserUttered
 from stratus.shared.tracker import SHOULD_NOT_BE_SET, DialogueStateTracker
 
 State = dict[str, dict[str, Any]]
@@ -107,13 +109,24 @@ def slots_sub_state(
     tracker: DialogueStateTracker, domain: Domain, omit_unset_slots: bool = False
 ) -> dict[str, Any]:
     """Featurized slots: set, influencing slots with a non-zero feature vector."""
+    slots_set = _slots_set(tracker) if omit_unset_slots else None
+    return _slots_sub_state(tracker.current_slot_values(), slots_set, domain)
+
+
+def _slots_set(tracker: DialogueStateTracker) -> frozenset[str]:
+    return frozenset(name for name in tracker.slot_names if tracker.slot_has_been_set(name))
+
+
+def _slots_sub_state(
+    values: Mapping[str, Any], slots_set: frozenset[str] | None, domain: Domain
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for slot in domain.slots:
         if not slot.influence_conversation or slot_dimension(slot) == 0:
             continue
-        if omit_unset_slots and not tracker.slot_has_been_set(slot.name):
+        if slots_set is not None and slot.name not in slots_set:
             continue
-        value = tracker.get_slot(slot.name)
+        value = values.get(slot.name)
         if _is_should_not_be_set(value):
             out[slot.name] = SHOULD_NOT_BE_SET
             continue
@@ -128,7 +141,10 @@ def slots_sub_state(
 
 def user_sub_state(tracker: DialogueStateTracker, domain: Domain) -> dict[str, Any]:
     """The latest message: intent (+ used entities) or text, as Rasa featurizes it."""
-    message = tracker.latest_message
+    return _user_sub_state(tracker.latest_message, domain)
+
+
+def _user_sub_state(message: UserUttered, domain: Domain) -> dict[str, Any]:
     if message.is_empty():
         return {}
     sub_state: dict[str, Any] = dict(message.as_sub_state())
@@ -143,22 +159,278 @@ def user_sub_state(tracker: DialogueStateTracker, domain: Domain) -> dict[str, A
     return sub_state
 
 
+@dataclass(frozen=True, slots=True)
+class _Moment:
+    """What a state is made of: the tracker just before an applied action (or at the end)."""
+
+    message: UserUttered
+    action: Mapping[str, str]
+    loop: str | None  # the active loop's name, `should_not_be_set` included
+    slots: Mapping[str, Any]
+    slots_set: frozenset[str] | None  # None: unset slots are featurized too
+    followup: str | None
+    hide_rule_turn: bool
+
+    @classmethod
+    def of(
+        cls, tracker: DialogueStateTracker, omit_unset_slots: bool, hide_rule_turn: bool = False
+    ) -> _Moment:
+        loop = tracker.active_loop
+        return cls(
+            tracker.latest_message,
+            tracker.latest_action,  # replaced, never changed in place, by the tracker
+            loop.name if loop is not None and loop.name else None,
+            tracker.current_slot_values(),
+            _slots_set(tracker) if omit_unset_slots else None,
+            tracker.followup_action,
+            hide_rule_turn,
+        )
+
+    @property
+    def action_name(self) -> str | None:
+        return self.action.get(ACTION_NAME) or self.action.get(ACTION_TEXT)
+
+    @property
+    def active_loop_name(self) -> str | None:
+        return None if self.loop == SHOULD_NOT_BE_SET else self.loop
+
+    def state(self, domain: Domain) -> State:
+        """Rasa's `Domain.get_active_state` for this moment."""
+        state: State = {
+            USER: _user_sub_state(self.message, domain),
+            SLOTS: _slots_sub_state(self.slots, self.slots_set, domain),
+            PREVIOUS_ACTION: dict(self.action),
+            ACTIVE_LOOP: {LOOP_NAME: self.loop} if self.loop else {},
+        }
+        return _clean(state)
+
+
 def active_state(
     tracker: DialogueStateTracker, domain: Domain, omit_unset_slots: bool = False
 ) -> State:
     """The tracker's current state (Rasa's `Domain.get_active_state`)."""
-    loop = tracker.active_loop
-    state: State = {
-        USER: user_sub_state(tracker, domain),
-        SLOTS: slots_sub_state(tracker, domain, omit_unset_slots),
-        PREVIOUS_ACTION: dict(tracker.latest_action),
-        ACTIVE_LOOP: {LOOP_NAME: loop.name} if loop is not None and loop.name else {},
-    }
-    return _clean(state)
+    return _Moment.of(tracker, omit_unset_slots).state(domain)
 
 
 def _clean(state: State) -> State:
     return {key: sub for key, sub in state.items() if sub}
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """One state of `past_states` before it is built: its moment, the action that stands
+    in for its previous action (ML policies: the latest action of a visible turn), and the
+    moment whose user message it shows (ML policies: a state after a hidden rule turn
+    keeps the message of the latest state that followed `action_listen`)."""
+
+    moment: int
+    prev_action: Mapping[str, str] | None
+    user_from: int | None  # None: the state's own message
+
+
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    """The rows of one kind of `past_states`; `kept`: those whose previous action is not
+    `action_unlikely_intent`."""
+
+    size: int
+    kept: int
+    listed: list[_Row] | None  # None: one plain row per moment
+
+    def at(self, index: int) -> _Row:
+        return self.listed[index] if self.listed is not None else _Row(index, None, None)
+
+
+@dataclass(slots=True)
+class _HiddenTurnScan:
+    """The ML policies' rows (rule-only turns left out), built moment by moment."""
+
+    rows: list[_Row]
+    seen: int = 0  # moments scanned
+    kept: int = 0
+    last_ml_action: Mapping[str, str] | None = None
+    turn_was_hidden: bool = False
+    anchor: int | None = None  # the moment whose message states after hidden turns keep
+
+    def copy(self) -> _HiddenTurnScan:
+        return dataclasses.replace(self, rows=list(self.rows))
+
+    def step(self, index: int, prior: _Moment) -> _Row | None:
+        """The row of moment `index` (None: a hidden turn); `rows` is left to the caller."""
+        self.seen = index + 1
+        if not self.turn_was_hidden:
+            self.last_ml_action = prior.action
+        # followup actions and loop happy paths keep the hidden-ness of the turn
+        if not prior.followup and prior.action_name != prior.active_loop_name:
+            self.turn_was_hidden = prior.hide_rule_turn
+        if self.turn_was_hidden:
+            return None
+        if not self.rows or prior.action.get(ACTION_NAME) == ACTION_LISTEN_NAME:
+            self.anchor = index
+        anchor = None if self.anchor == index else self.anchor
+        return _Row(index, self.last_ml_action or None, anchor)
+
+
+class StateHistory:
+    """A tracker's dialogue states, replayed once and shared by the policies: the cheap
+    bookkeeping covers the whole history, but states are built only for the trailing
+    turns a policy reads, so a prediction's cost does not grow with the conversation."""
+
+    _replay: DialogueStateTracker  # the applied events replayed, to resume from
+    _applied: list[Event]
+    _moments: list[_Moment]
+    _plain_kept: int
+    _slot_definitions: tuple[Any, ...]
+    _scan: _HiddenTurnScan | None  # the ML rows so far, if any policy asked
+
+    def __init__(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        omit_unset_slots: bool = False,
+        previous: StateHistory | None = None,
+    ) -> None:
+        """`previous`: an earlier history (the prediction before, in this turn or, when
+        the processor kept the tracker, the last turn); when the tracker's applied events
+        still start with the very events it replayed, only the new ones are replayed.
+        `previous` is not changed."""
+        self.domain = domain
+        self._omit_unset_slots = omit_unset_slots
+        self._slot_definitions = tracker.slot_definitions()
+        applied = tracker.applied_events()
+        extends = previous is not None and previous._continues(self, applied)
+        if previous is not None and extends:
+            # Before each applied action, the tracker as it was (as in
+            # `generate_all_prior_trackers`), then the final tracker.
+            replay = previous._replay.copy()
+            moments = previous._moments[:-1]
+            done = len(previous._applied)
+            plain_kept = previous._plain_kept
+            self._scan = None if previous._scan is None else previous._scan.copy()
+        else:
+            replay, moments, done, plain_kept, self._scan = tracker.init_copy(), [], 0, 0, None
+        for event in islice(applied, done, None):
+            if isinstance(event, ActionExecuted):
+                moment = _Moment.of(replay, omit_unset_slots, event.hide_rule_turn)
+                moments.append(moment)
+                plain_kept += moment.action.get(ACTION_NAME) != ACTION_UNLIKELY_INTENT
+            replay.update(event)
+        final = _Moment.of(replay, omit_unset_slots)
+        moments.append(final)
+        self._replay, self._applied, self._moments = replay, applied, moments
+        self._plain_kept = plain_kept  # of the moments before the final one
+        self._rows: dict[bool, _Rows] = {}
+        self._rows[False] = _Rows(
+            len(moments),
+            plain_kept + (final.action.get(ACTION_NAME) != ACTION_UNLIKELY_INTENT),
+            None,
+        )
+
+    def _continues(self, later: StateHistory, applied: list[Event]) -> bool:
+        """Whether `later` (being made from `applied`) can resume this replay."""
+        old = self._applied
+        return (
+            later.domain is self.domain
+            and later._omit_unset_slots == self._omit_unset_slots
+            and later._slot_definitions == self._slot_definitions
+            and len(applied) >= len(old)
+            and all(a is b for a, b in zip(old, applied))
+        )
+
+    def _rows_for(self, ignore_rule_only_turns: bool) -> _Rows:
+        rows = self._rows.get(ignore_rule_only_turns)
+        if rows is None:
+            if self._scan is None:
+                self._scan = _HiddenTurnScan([])
+            scan = self._scan
+            for index in range(scan.seen, len(self._moments) - 1):
+                row = scan.step(index, self._moments[index])
+                if row is not None:
+                    scan.rows.append(row)
+                    scan.kept += self._prev_name(row) != ACTION_UNLIKELY_INTENT
+            # the final moment changes with the next event: not kept in the scan
+            probe = dataclasses.replace(scan)
+            final = probe.step(len(self._moments) - 1, self._moments[-1])
+            listed = scan.rows if final is None else [*scan.rows, final]
+            kept = scan.kept
+            if final is not None:
+                kept += self._prev_name(final) != ACTION_UNLIKELY_INTENT
+            rows = self._rows[True] = _Rows(len(listed), kept, listed)
+        return rows
+
+    def __len__(self) -> int:
+        return len(self._moments)
+
+    def states(
+        self,
+        last: int | None = None,
+        ignore_rule_only_turns: bool = False,
+        rule_only_data: Mapping[str, Any] | None = None,
+        ignore_action_unlikely_intent: bool = False,
+    ) -> list[State]:
+        """`past_states` (minus the states after `action_unlikely_intent` with
+        `ignore_action_unlikely_intent`), cut to the last `last` states; built anew on
+        each call, so callers may change them."""
+        rows = self._rows_for(ignore_rule_only_turns)
+        start = 0
+        if last is not None:
+            start, kept = rows.size, 0
+            while start > 0 and kept < last:
+                start -= 1
+                if not ignore_action_unlikely_intent or self._prev_name(rows.at(start)) != (
+                    ACTION_UNLIKELY_INTENT
+                ):
+                    kept += 1
+        states = self._build(rows, start, ignore_rule_only_turns, rule_only_data)
+        if ignore_action_unlikely_intent:
+            states = without_action_unlikely_intent(states)
+        return states
+
+    def count(
+        self,
+        ignore_rule_only_turns: bool = False,
+        rule_only_data: Mapping[str, Any] | None = None,
+        ignore_action_unlikely_intent: bool = False,
+    ) -> int:
+        """How many states `states` gives without a cut."""
+        rows = self._rows_for(ignore_rule_only_turns)
+        return rows.kept if ignore_action_unlikely_intent else rows.size
+
+    def _prev_name(self, row: _Row) -> str | None:
+        action = row.prev_action or self._moments[row.moment].action
+        return action.get(ACTION_NAME)
+
+    def _build(
+        self,
+        rows: _Rows,
+        start: int,
+        ignore_rule_only_turns: bool,
+        rule_only_data: Mapping[str, Any] | None,
+    ) -> list[State]:
+        states: list[State] = []
+        users: dict[int, dict[str, Any]] = {}  # one dict per message, shared as Rasa does
+        for index in range(start, rows.size):
+            row = rows.at(index)
+            moment = self._moments[row.moment]
+            state = moment.state(self.domain)
+            if ignore_rule_only_turns:
+                _remove_rule_only_features(state, rule_only_data)
+                if row.user_from is None:
+                    if USER in state:
+                        users[row.moment] = state[USER]
+                else:
+                    if row.user_from not in users:
+                        user = _user_sub_state(self._moments[row.user_from].message, self.domain)
+                        if user:
+                            users[row.user_from] = user
+                    if row.user_from in users:
+                        state[USER] = users[row.user_from]
+                    else:
+                        state.pop(USER, None)
+                if row.prev_action:
+                    state[PREVIOUS_ACTION] = dict(row.prev_action)
+            states.append(_clean(state))
+        return states
 
 
 def past_states(
@@ -175,27 +447,10 @@ def past_states(
     rules that no story contains (actions with `hide_rule_turn`) are left out, and so are
     slots and loops only rules mention.
     """
-    states: list[State] = []
-    last_ml_action: dict[str, Any] | None = None
-    turn_was_hidden = False
-    for prior, hide_rule_turn in tracker.generate_all_prior_trackers():
-        if ignore_rule_only_turns:
-            if not turn_was_hidden:
-                last_ml_action = dict(prior.latest_action)
-            # followup actions and loop happy paths keep the hidden-ness of the turn
-            if not prior.followup_action and prior.latest_action_name != prior.active_loop_name:
-                turn_was_hidden = hide_rule_turn
-            if turn_was_hidden:
-                continue
-        state = active_state(prior, domain, omit_unset_slots)
-        if ignore_rule_only_turns:
-            _remove_rule_only_features(state, rule_only_data)
-            if states:
-                _substitute_rule_only_user_input(state, states[-1])
-            if last_ml_action:
-                state[PREVIOUS_ACTION] = copy.deepcopy(last_ml_action)
-        states.append(_clean(state))
-    return states
+    history = StateHistory(tracker, domain, omit_unset_slots)
+    return history.states(
+        ignore_rule_only_turns=ignore_rule_only_turns, rule_only_data=rule_only_data
+    )
 
 
 def _remove_rule_only_features(state: State, rule_only_data: Mapping[str, Any] | None) -> None:
@@ -269,7 +524,7 @@ def slice_history(states: list[State], max_history: int | None) -> list[State]:
 
 
 def prediction_states(
-    tracker: DialogueStateTracker,
+    tracker: DialogueStateTracker | StateHistory,
     domain: Domain,
     max_history: int | None = None,
     use_text_for_last_user_input: bool = False,
@@ -277,15 +532,15 @@ def prediction_states(
     rule_only_data: Mapping[str, Any] | None = None,
     ignore_action_unlikely_intent: bool = False,
 ) -> list[State]:
-    """The states a policy predicts from (Rasa's `prediction_states`)."""
-    states = past_states(
-        tracker,
-        domain,
+    """The states a policy predicts from (Rasa's `prediction_states`); pass the
+    prediction's `StateHistory` to share its replay among the policies."""
+    history = tracker if isinstance(tracker, StateHistory) else StateHistory(tracker, domain)
+    states = history.states(
+        max_history or None,
         ignore_rule_only_turns=ignore_rule_only_turns,
         rule_only_data=rule_only_data,
+        ignore_action_unlikely_intent=ignore_action_unlikely_intent,
     )
-    if ignore_action_unlikely_intent:
-        states = without_action_unlikely_intent(states)
     choose_last_user_input(states, use_text_for_last_user_input)
     return slice_history(states, max_history)
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from stratus.core.policies.prediction import TED_POLICY_PRIORITY, PolicyPrediction
-from stratus.core.policies.states import State, prediction_states
+from stratus.core.policies.states import State, StateHistory, prediction_states
 from stratus.core.policies.ted_features import TedFeaturizer
 from stratus.shared.domain import Domain
 from stratus.shared.events import ACTION_LISTEN_NAME
@@ -87,9 +87,9 @@ class TEDPolicy:
         result = self.session.run([CONFIDENCES, SIMILARITIES], {TURNS: turns, TURN_MASK: mask})
         return np.asarray(result[0]), np.asarray(result[1])
 
-    def _states(self, tracker: DialogueStateTracker, domain: Domain, text: bool) -> list[State]:
+    def _states(self, history: StateHistory, domain: Domain, text: bool) -> list[State]:
         return prediction_states(
-            tracker,
+            history,
             domain,
             self.max_history,
             use_text_for_last_user_input=text,
@@ -98,11 +98,18 @@ class TEDPolicy:
             ignore_action_unlikely_intent=True,
         )
 
-    def predict(self, tracker: DialogueStateTracker, domain: Domain) -> PolicyPrediction:
-        histories = [self._states(tracker, domain, text=False)]
+    def predict(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        history: StateHistory | None = None,
+    ) -> PolicyPrediction:
+        if history is None:
+            history = StateHistory(tracker, domain)
+        histories = [self._states(history, domain, text=False)]
         # Trained on end-to-end stories: also try the text of a message just received.
         if self.featurizer.words and tracker.latest_action_name == ACTION_LISTEN_NAME:
-            histories.append(self._states(tracker, domain, text=True))
+            histories.append(self._states(history, domain, text=True))
         confidences, similarities = self.confidences(histories)
         end_to_end = bool(
             len(histories) == 2

@@ -27,8 +27,9 @@ from stratus.core.policies.prediction import (
 )
 from stratus.core.policies.states import (
     State,
+    StateHistory,
+    choose_last_user_input,
     is_prev_action_listen,
-    prediction_states,
     slice_history,
 )
 from stratus.core.policies.ted import SIMILARITIES, TURN_MASK, TURNS, onnx_session
@@ -56,16 +57,19 @@ def intent_prediction_states(
     domain: Domain,
     max_history: int | None,
     rule_only_data: dict[str, Sequence[str]] | None = None,
+    history: StateHistory | None = None,
 ) -> list[State]:
     """The states before the latest user message (Rasa's IntentMaxHistoryTrackerFeaturizer):
     the state holding the message's intent is what the policy judges, so it is left out."""
-    states = prediction_states(
-        tracker,
-        domain,
+    if history is None:
+        history = StateHistory(tracker, domain)
+    states = history.states(
+        max_history + 1 if max_history else None,  # one more: the last one may be dropped
         ignore_rule_only_turns=True,
         rule_only_data=rule_only_data,
         ignore_action_unlikely_intent=True,
     )
+    choose_last_user_input(states, use_text=False)
     if states and is_prev_action_listen(states[-1]):
         states = states[:-1]
     return slice_history(states, max_history)
@@ -137,12 +141,19 @@ class UnexpecTEDIntentPolicy:
         index = self.featurizer.intents.index(intent)
         return bool(similarities[index] < threshold and index != int(np.argmax(similarities)))
 
-    def predict(self, tracker: DialogueStateTracker, domain: Domain) -> PolicyPrediction:
+    def predict(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        history: StateHistory | None = None,
+    ) -> PolicyPrediction:
         result = default_probabilities(domain)
         intent = query_intent(tracker, domain)
         if intent is None or intent not in self.featurizer.intents:
             return PolicyPrediction(result, self.name, self.priority)
-        states = intent_prediction_states(tracker, domain, self.max_history, self.rule_only_data)
+        states = intent_prediction_states(
+            tracker, domain, self.max_history, self.rule_only_data, history
+        )
         similarities = self.similarities([states])[0]
         if self.is_unlikely(intent, similarities):
             result[domain.action_index(ACTION_UNLIKELY_INTENT)] = 1.0

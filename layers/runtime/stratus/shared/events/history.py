@@ -38,24 +38,30 @@ def applied_events(
         loop_names = {e.name for e in events if isinstance(e, ActiveLoop) and e.name}
     applied: list[Event] = []
     for event in events:
-        if isinstance(event, Restarted | SessionStarted):
-            applied = []
-        elif isinstance(event, ActionReverted):
-            _undo_till_previous(ActionExecuted, applied)
-        elif isinstance(event, UserUtteranceReverted):
-            # A user message implies the action_listen before it: revert both.
-            _undo_till_previous(UserUttered, applied)
-            _undo_till_previous(ActionExecuted, applied)
-        elif (
-            isinstance(event, ActionExecuted)
-            and event.action_name is not None
-            and event.action_name in loop_names
-            and not _first_loop_execution_or_unhappy_path(event.action_name, applied)
-        ):
-            _undo_till_previous_loop_execution(event.action_name, applied)
-        else:
-            applied.append(event)
+        apply_event(applied, event, loop_names)
     return applied
+
+
+def apply_event(applied: list[Event], event: Event, loop_names: Collection[str]) -> None:
+    """One step of `applied_events`: updates `applied` for the next event (valid as long
+    as `loop_names` holds every loop of the whole conversation)."""
+    if isinstance(event, Restarted | SessionStarted):
+        applied.clear()
+    elif isinstance(event, ActionReverted):
+        _undo_till_previous(ActionExecuted, applied)
+    elif isinstance(event, UserUtteranceReverted):
+        # A user message implies the action_listen before it: revert both.
+        _undo_till_previous(UserUttered, applied)
+        _undo_till_previous(ActionExecuted, applied)
+    elif (
+        isinstance(event, ActionExecuted)
+        and event.action_name is not None
+        and event.action_name in loop_names
+        and not _first_loop_execution_or_unhappy_path(event.action_name, applied)
+    ):
+        _undo_till_previous_loop_execution(event.action_name, applied)
+    else:
+        applied.append(event)
 
 
 def split_sessions(events: Iterable[Event]) -> list[list[Event]]:

@@ -141,6 +141,14 @@ class DynamoTrackerStore(TrackerStore):
             expires_at=None if head.expires_at is None else int(head.expires_at),
         )
 
+    def session_position(self, conversation_id: str) -> tuple[int, int]:
+        check_conversation_id(conversation_id)
+        head = self._head(conversation_id)
+        if head is None or head.version is None:
+            return 0, 1  # as `empty_conversation`
+        version, base = int(head.version), int(head.base or 1)
+        return version, max(base, int(head.session_start or 0))
+
     def _events(self, conversation_id: str, first: int, last: int) -> list[dict[str, Any]]:
         if first > last:
             return []
