@@ -163,7 +163,9 @@ def test_memoization_and_rules_only_need_no_tensorflow_model(tmp_path: Path) -> 
 
 
 def test_augmentation_feeds_ted_only(moodbot_model: tuple[Project, Path], tmp_path: Path) -> None:
-    project, plain = moodbot_model
+    project, _ = moodbot_model
+    plain = tmp_path / "plain"
+    train_core_project(project, plain, progress=lambda _: None, augmentation_factor=0)
     train_core_project(project, tmp_path, progress=lambda _: None, augmentation_factor=10)
     core = tmp_path / "core"
     for file in ("memoization_policy.json", "rule_policy.json"):

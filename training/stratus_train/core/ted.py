@@ -1,10 +1,12 @@
 """TEDPolicy training: a transformer over dialogue turns, exported to ONNX.
 
-As Rasa's TED: each turn's features (ted_features.py) are embedded, a unidirectional
-transformer reads the last `max_history` turns, the last turn's output is embedded and
+As Rasa's TED: each turn's features (ted_features.py) are embedded (scaled by
+sqrt(size), plus a sinusoidal encoding of the distance back from the latest turn), a
+transformer (bidirectional unless `unidirectional_encoder`) reads the last `max_history`
+turns, the latest turn's output (through gelu) is embedded and
 compared (dot product) with a learned embedding of every action. Differences: the loss
 is a softmax over all actions instead of sampled negatives, the turn attributes share
-one input projection, end-to-end text is a bag of words, and there is no augmentation.
+one input projection, and end-to-end text is a bag of words.
 The exported graph ends in the softmax, so serving reads confidences directly.
 """
 
@@ -42,11 +44,13 @@ TED_DEFAULTS: dict[str, Any] = {
     "max_history": None,
     "epochs": 1,
     "batch_size": [64, 256],
+    "batch_strategy": "balanced",
     "learning_rate": 0.001,
     "embedding_dimension": 20,
     "transformer_size": 128,
     "number_of_transformer_layers": 1,
     "number_of_attention_heads": 4,
+    "unidirectional_encoder": False,
     "drop_rate_dialogue": 0.1,
     "drop_rate_attention": 0.0,
     "regularization_constant": 0.001,
@@ -119,6 +123,14 @@ class TedNetwork(keras.Model):
             for _ in range(int(config["number_of_transformer_layers"]))
         ]
         self.norm = LayerNorm(epsilon=1e-6)
+        self.size = size
+        self.unidirectional = bool(config.get("unidirectional_encoder", False))
+        # Rasa's sinusoidal positional encoding: angle 1 / 10000^(2*(i//2)/size), sine on
+        # even features, cosine on odd ones
+        i = np.arange(size)
+        self.angles = (1.0 / np.power(10000.0, (2 * (i // 2)) / np.float32(size)))[None, :]
+        self.angles = self.angles.astype(np.float32)
+        self.even = (i % 2 == 0).astype(np.float32)[None, :]
         emb = int(config["embedding_dimension"])
         self.dialogue_embed = keras.layers.Dense(emb, kernel_regularizer=regularizer)
         self.action_embeddings = self.add_weight(
@@ -130,14 +142,22 @@ class TedNetwork(keras.Model):
 
     def scores(self, turns: tf.Tensor, mask: tf.Tensor, training: bool = False) -> tf.Tensor:
         steps = tf.shape(turns)[1]
-        # a turn sees itself and earlier turns only (Rasa's unidirectional encoder)
-        causal = tf.linalg.band_part(tf.ones([steps, steps]), -1, 0)
-        allowed = causal[None, None, :, :] * mask[:, None, None, :]
+        allowed = mask[:, None, None, :]
+        if self.unidirectional:
+            # a turn sees itself and earlier turns only (`unidirectional_encoder: true`)
+            causal = tf.linalg.band_part(tf.ones([steps, steps]), -1, 0)
+            allowed = causal[None, None, :, :] * allowed
         bias = (1.0 - allowed) * -1e9
-        x = self.input_drop(self.turn_in(turns), training=training)
+        # As Rasa's TED with max_history: positions count back from the latest turn (Rasa
+        # reverses the turns), so the latest turn always has position 0. Turns are
+        # left-padded here, so the latest is the last one.
+        back = tf.cast(tf.range(steps - 1, -1, -1), tf.float32)[:, None] * self.angles
+        position = tf.sin(back) * self.even + tf.cos(back) * (1.0 - self.even)
+        x = self.turn_in(turns) * math.sqrt(self.size) + position[None, :, :]
+        x = self.input_drop(x, training=training)
         for block in self.blocks:
             x = block(x, bias, training=training)
-        last = self.norm(x)[:, -1]
+        last = gelu(self.norm(x)[:, -1])  # Rasa: gelu on the transformer's output
         dialogue = self.dialogue_embed(last)
         return tf.matmul(dialogue, self.action_embeddings, transpose_b=True)
 
@@ -155,6 +175,35 @@ def _batch_size(config: dict[str, Any], epoch: int) -> int:
     return int(sizes[0] + epoch * (sizes[-1] - sizes[0]) / (epochs - 1))
 
 
+def balanced_order(labels: np.ndarray, batch_size: int, rng: np.random.Generator) -> np.ndarray:
+    """One epoch's example order under Rasa's `batch_strategy: balanced`
+    (`RasaModelData.balanced_data`): classes take turns in a shuffled order, each adding
+    a chunk of `count / examples * batch_size + 1` examples; a class already seen in full
+    skips every other turn; the epoch ends once every class was seen in full, so rare
+    actions are repeated and appear in about every batch."""
+    order = rng.permutation(len(labels))
+    shuffled = labels[order]
+    classes, counts = np.unique(shuffled, return_counts=True)
+    by_class = [order[shuffled == c] for c in classes]
+    taken, cycles, skipped = [0] * len(classes), [0] * len(classes), [False] * len(classes)
+    chunks: list[np.ndarray] = []
+    while min(cycles) == 0:
+        for i in rng.permutation(len(classes)):
+            if cycles[i] > 0 and not skipped[i]:
+                skipped[i] = True
+                continue
+            skipped[i] = False
+            size = int(counts[i] / len(labels) * batch_size) + 1
+            chunks.append(by_class[i][taken[i] : taken[i] + size])
+            taken[i] += size
+            if taken[i] >= counts[i]:
+                cycles[i] += 1
+                taken[i] = 0
+            if min(cycles) > 0:
+                break
+    return np.concatenate(chunks)
+
+
 def _user_texts(all_states: Sequence[Sequence[State]]) -> list[str]:
     return [
         s[USER][TEXT_KEY] for states in all_states for s in states if s.get(USER, {}).get(TEXT_KEY)
@@ -169,9 +218,11 @@ def train_network(
     rng: np.random.Generator,
     progress: Progress,
     name: str,
+    balance: bool = False,
 ) -> None:
     """`config["epochs"]` epochs of shuffled mini-batches over (turns, mask, targets),
-    minimising `loss(targets, scores)` plus the weights' regularisation."""
+    minimising `loss(targets, scores)` plus the weights' regularisation. `balance`
+    (single-label targets only) orders each epoch as Rasa's balanced batch strategy."""
     turns, mask, targets = data
     variables = net.trainable_variables
     adam = FusedAdam(variables, float(config["learning_rate"]))
@@ -196,8 +247,8 @@ def train_network(
     epochs = int(config["epochs"])
     report_every = max(1, epochs // 5)
     for epoch in range(epochs):
-        order = rng.permutation(len(targets))
         size = _batch_size(config, epoch)
+        order = balanced_order(targets, size, rng) if balance else rng.permutation(len(targets))
         total = 0.0
         for lo in range(0, len(order), size):
             idx = order[lo : lo + size]
@@ -242,7 +293,10 @@ def fit_ted(
     turns, mask = featurizer.encode(histories or [[{}]])
     net.scores(turns[:1], mask[:1])  # build
     if histories:
-        train_network(net, config, (turns, mask, labels), _softmax_loss, rng, progress, "TEDPolicy")
+        balance = config.get("batch_strategy", "balanced") == "balanced"
+        train_network(
+            net, config, (turns, mask, labels), _softmax_loss, rng, progress, "TEDPolicy", balance
+        )
     return net, featurizer, histories, config
 
 

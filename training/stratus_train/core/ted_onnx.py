@@ -27,19 +27,39 @@ from stratus_train.onnx_graph import OnnxGraph, float_tensor
 TOLERANCE = 1e-4
 
 
-def _attention_bias(g: OnnxGraph) -> str:
-    """[B, 1, T, T]: 0 where a turn may attend (itself, earlier real turns), else -1e9."""
-    steps = g.op("Gather", [g.op("Shape", [TURN_MASK]), g.const([1], dtype=np.int64)], axis=0)
-    square = g.op("Concat", [steps, steps], axis=0)
-    ones = g.op(
-        "ConstantOfShape",
-        [square],
-        value=helper.make_tensor("one", TensorProto.FLOAT, [1], [1.0]),
-    )
-    causal = g.op("Trilu", [ones], upper=0)
-    keys = g.op("Unsqueeze", [TURN_MASK, g.const([1, 2], dtype=np.int64)])  # [B,1,1,T]
-    allowed = g.op("Mul", [keys, causal])
+def _steps(g: OnnxGraph) -> str:
+    """[1] int64: the number of turns."""
+    return g.op("Gather", [g.op("Shape", [TURN_MASK]), g.const([1], dtype=np.int64)], axis=0)
+
+
+def _attention_bias(g: OnnxGraph, unidirectional: bool) -> str:
+    """[B, 1, T|1, T]: 0 where a turn may attend (real turns; with `unidirectional` only
+    itself and earlier ones), else -1e9."""
+    allowed = g.op("Unsqueeze", [TURN_MASK, g.const([1, 2], dtype=np.int64)])  # [B,1,1,T]
+    if unidirectional:
+        steps = _steps(g)
+        square = g.op("Concat", [steps, steps], axis=0)
+        ones = g.op(
+            "ConstantOfShape",
+            [square],
+            value=helper.make_tensor("one", TensorProto.FLOAT, [1], [1.0]),
+        )
+        allowed = g.op("Mul", [allowed, g.op("Trilu", [ones], upper=0)])
     return g.op("Mul", [g.op("Sub", [g.const(1.0), allowed]), g.const(-1e9)])
+
+
+def _positions(g: OnnxGraph, net: Any) -> str:
+    """[T, size]: the sinusoidal encoding of each turn's distance from the latest."""
+    last = g.op("Squeeze", [g.op("Sub", [_steps(g), g.const([1], dtype=np.int64)])])
+    back = g.op(
+        "Range",
+        [last, g.const(np.int64(-1), dtype=np.int64), g.const(np.int64(-1), dtype=np.int64)],
+    )
+    column = g.op("Unsqueeze", [g.op("Cast", [back], to=TensorProto.FLOAT), g.ints([1])])
+    angles = g.op("Mul", [column, g.const(net.angles)])
+    sines = g.op("Mul", [g.op("Sin", [angles]), g.const(net.even)])
+    cosines = g.op("Mul", [g.op("Cos", [angles]), g.const(1.0 - net.even)])
+    return g.op("Add", [sines, cosines])
 
 
 def _block(g: OnnxGraph, x: str, block: Any, bias: str) -> str:
@@ -58,11 +78,13 @@ def network_to_onnx(net: Any, dimension: int, confidences: bool = True) -> onnx.
     """The inference graph of a trained TedNetwork: turns, turn_mask -> confidences (the
     softmax; left out for UnexpecTED, which reads similarities only) and similarities."""
     g = OnnxGraph()
-    bias = _attention_bias(g)
-    x = g.dense(TURNS, net.turn_in)
+    bias = _attention_bias(g, net.unidirectional)
+    x = g.op("Mul", [g.dense(TURNS, net.turn_in), g.const(np.float32(np.sqrt(net.size)))])
+    x = g.op("Add", [x, _positions(g, net)])
     for block in net.blocks:
         x = _block(g, x, block, bias)
     last = g.op("Gather", [g.layer_norm(x, net.norm), g.const(-1, dtype=np.int64)], axis=1)
+    last = g.gelu(last)
     dialogue = g.dense(last, net.dialogue_embed)
     labels = g.const(net.action_embeddings.numpy().T, "labels")
     g.nodes.append(helper.make_node("MatMul", [dialogue, labels], [SIMILARITIES]))

@@ -38,9 +38,10 @@ from stratus_train.core.memoization import compile_memoization
 from stratus_train.core.options import option_problems
 from stratus_train.core.rules import compile_rule_policy
 
-# `rasa train --augmentation` defaults to 50; glued stories multiply TED's training time
-# (moodbot: 3 s -> 9 s), so Stratus augments only when asked.
-DEFAULT_AUGMENTATION_FACTOR = 0
+# `rasa train --augmentation` defaults to 50. Glued stories multiply TED's training time
+# (moodbot: 3 s -> 9 s), but without them TED never sees a story start mid-conversation
+# and answers off-story turns unlike Rasa (moodbot: action_listen where Rasa replies).
+DEFAULT_AUGMENTATION_FACTOR = 50
 Progress = Callable[[str], None]
 SUPPORTED = (
     "RulePolicy",

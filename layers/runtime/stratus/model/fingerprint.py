@@ -18,7 +18,8 @@ from stratus.shared.training_data.stories import Rule, Story
 # training changes what a part contains (a new policy, a new graph), so `stratus train`
 # retrains instead of reusing an older part built by the same version.
 # 2: UnexpecTEDIntentPolicy is trained instead of skipped.
-TRAINING_REVISION = 2
+# 3: TED as Rasa's network (positions, bidirectional, gelu), augmented, balanced batches.
+TRAINING_REVISION = 3
 
 
 def fingerprint(value: Any) -> str:
