@@ -4,6 +4,7 @@ HTTP endpoints on loopback (moto server) for the integration and end-to-end test
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import urllib.request
@@ -23,6 +24,10 @@ if str(SUPPORT) not in sys.path:
 SHARED = REPO.parent / "shared"
 RASA_EXAMPLES = SHARED / "rasa-examples"
 RASA_FIXTURES = SHARED / "rasa-fixtures"
+# Each xdist worker takes a core already: training the dialogue part in a second process
+# (stratus_train.background) would only add a TensorFlow import to every model the tests
+# train. tests/integration/test_train_parts.py turns it back on where it is the subject.
+os.environ.setdefault("STRATUS_TRAINING_PROCESSES", "1")
 
 
 @pytest.fixture(scope="session")

@@ -67,3 +67,51 @@ def test_parts_exclude_each_other_and_core_only_has_no_nlu(project: Path) -> Non
     manifest = read_manifest(result.model_dir)
     assert manifest.parts == ["core"]
     assert not (result.model_dir / "nlu").exists()
+
+
+@pytest.mark.parametrize("processes", ["1", ""])
+def test_dialogue_trains_beside_nlu_or_after_it_alike(
+    project: Path, processes: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With a spare core TED trains in a second process while DIET trains (the machines
+    # this runs on have two); STRATUS_TRAINING_PROCESSES=1 keeps one process.
+    from stratus_train import background
+    from stratus_train.train import train
+
+    monkeypatch.setenv(background.PROCESSES_ENV, processes)
+    started: list[object] = []
+    real_start = background.CoreInBackground.start
+    monkeypatch.setattr(
+        background.CoreInBackground,
+        "start",
+        classmethod(lambda cls, *a: started.append(a) or real_start(*a)),
+    )
+    lines: list[str] = []
+    result = train(project, out=project / "models", progress=lines.append)
+    assert len(started) == (0 if processes == "1" or background.usable_cores() < 2 else 1)
+    core = result.model_dir / "core"
+    assert (core / "ted").is_dir() and (core / "rule_policy.json").is_file()
+    assert any(line.startswith("TEDPolicy: epoch 5/5") for line in lines)
+    assert any(line.startswith("DIETClassifier: epoch 5/5") for line in lines)
+    domain = load_model_domain(result.model_dir)
+    assert PolicyEnsemble.load(core, domain) is not None
+
+
+def test_a_dialogue_error_from_the_second_process_names_its_place(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stratus_train import background
+    from stratus_train.train import train
+
+    monkeypatch.setenv(background.PROCESSES_ENV, "")
+
+    rules = project / "data" / "rules.yml"
+    rules.write_text(
+        rules.read_text()
+        + "\n- rule: greet back\n  steps:\n  - intent: greet\n  - action: utter_goodbye\n"
+    )
+    with pytest.raises(ProjectError) as caught:
+        train(project, out=project / "models", progress=lambda _: None)
+    assert caught.value.problems, "the problems survive the trip between processes"
+    assert "greet back" in str(caught.value)
+    assert not list((project / "models").glob("*/manifest.json"))

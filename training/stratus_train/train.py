@@ -26,8 +26,12 @@ from stratus.model.plan import (
 from stratus.model.storage import new_model_dir
 from stratus.nlu.inputs import NLU_PART, NluInputs, unchanged_model
 from stratus.shared.config import ProjectConfig
+from stratus.shared.domain import Domain
 from stratus.shared.project import ProjectPaths
 from stratus.shared.training_data.message import NluData
+from stratus.shared.training_data.stories import Rule, Story
+from stratus_train.background import CoreInBackground
+from stratus_train.background import wanted as background_wanted
 from stratus_train.nlu import train_pipeline
 
 logger = logging.getLogger(__name__)
@@ -112,39 +116,37 @@ def train_plan(
             return TrainResult(existing, True, time.perf_counter() - started)
     reusable = {} if force else plan.reusable(out)
     model_dir = new_model_dir(out)
+    nlu = plan.nlu if plan.nlu is not None and NLU_PART not in reusable else None
+    core = plan.core_fingerprint is not None and CORE_PART not in reusable
+    background: CoreInBackground | None = None
     try:
-        if plan.nlu is not None:
-            if NLU_PART in reusable:
-                progress(f"nlu: unchanged, reusing it from {reusable[NLU_PART]}")
-                shutil.copytree(reusable[NLU_PART] / NLU_PART, model_dir / NLU_PART)
-            else:
-                inputs = plan.nlu
-                train_pipeline(
-                    inputs.config.language,
-                    inputs.pipeline,
-                    inputs.data,
-                    model_dir,
-                    inputs.responses,
-                    inputs.intents,
-                    inputs.entities,
-                    progress,
-                )
-        if plan.core_fingerprint is not None:
-            if CORE_PART in reusable:
-                progress(f"core: unchanged, reusing it from {reusable[CORE_PART]}")
-                shutil.copytree(reusable[CORE_PART] / CORE_PART, model_dir / CORE_PART)
-            else:
-                from stratus_train.core import train_core  # policies only when asked
+        if nlu is not None and core and background_wanted(plan.project.config):
+            # DIET and TED each train on one thread: on a spare core, at the same time
+            background = CoreInBackground.start(*_core_inputs(plan), model_dir)
+            core = False
+        if plan.nlu is not None and nlu is None:
+            progress(f"nlu: unchanged, reusing it from {reusable[NLU_PART]}")
+            shutil.copytree(reusable[NLU_PART] / NLU_PART, model_dir / NLU_PART)
+        elif nlu is not None:
+            train_pipeline(
+                nlu.config.language,
+                nlu.pipeline,
+                nlu.data,
+                model_dir,
+                nlu.responses,
+                nlu.intents,
+                nlu.entities,
+                progress if background is None else background.relaying(progress),
+            )
+        if background is not None:
+            background.wait(progress)
+        if plan.core_fingerprint is not None and CORE_PART in reusable:
+            progress(f"core: unchanged, reusing it from {reusable[CORE_PART]}")
+            shutil.copytree(reusable[CORE_PART] / CORE_PART, model_dir / CORE_PART)
+        elif core:
+            from stratus_train.core import train_core  # policies only when asked
 
-                project = plan.project
-                train_core(
-                    plan.domain,
-                    project.data.stories,
-                    project.data.rules,
-                    project.config,
-                    model_dir,
-                    progress,
-                )
+            train_core(*_core_inputs(plan), model_dir, progress)
         (model_dir / DOMAIN_FILE).write_text(domain_to_model_json(plan.domain), "utf-8")
         config = plan.project.config
         if plan.nlu is not None:
@@ -162,9 +164,16 @@ def train_plan(
             versions=library_versions(),
         )
     except BaseException:
+        if background is not None:
+            background.stop()
         shutil.rmtree(model_dir, ignore_errors=True)
         raise
     return TrainResult(model_dir, False, time.perf_counter() - started)
+
+
+def _core_inputs(plan: TrainingPlan) -> tuple[Domain, list[Story], list[Rule], ProjectConfig]:
+    project = plan.project
+    return plan.domain, list(project.data.stories), list(project.data.rules), project.config
 
 
 def train(

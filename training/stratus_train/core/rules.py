@@ -72,6 +72,9 @@ class InvalidRulesError(ProjectError):
         self.headline, self.footer = headline, footer
         super().__init__(problems)
 
+    def __reduce__(self) -> tuple[Any, ...]:  # rebuilt in the parent of a training process
+        return type(self), (self.headline, self.problems, self.footer)
+
     def __str__(self) -> str:
         lines = [f"- {p.message}" + (f" ({_where(p)})" if p.file else "") for p in self.problems]
         return (

@@ -24,6 +24,10 @@ class ProjectError(StratusError):
         )
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self) -> tuple[type[ProjectError], tuple[list[Problem]]]:
+        # rebuilt from its problems (the default would pass the joined message instead)
+        return type(self), (self.problems,)
+
 
 class ConfigError(ProjectError):
     """A config.yml, endpoints.yml or credentials.yml problem."""
