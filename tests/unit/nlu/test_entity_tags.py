@@ -69,6 +69,33 @@ def test_viterbi_finds_the_best_path_and_marginals_sum_to_one() -> None:
     assert all(0.0 < c <= 1.0 for c in confidences)
 
 
+@pytest.mark.parametrize("scale", [1.0, 40.0, 2000.0])
+def test_crf_marginals_are_the_sums_over_all_paths(scale: float) -> None:
+    # brute force: every path's probability is softmax(path score); a token's marginal for
+    # a tag sums the paths through it. At scale 2000 a scaled step underflows to zero and
+    # the log-space fallback answers.
+    rng = np.random.default_rng(1)
+    steps, tags = 4, 3
+    logits, trans = scale * rng.normal(size=(steps, tags)), scale * rng.normal(size=(tags, tags))
+    paths = list(itertools.product(range(tags), repeat=steps))
+    scores = np.array(
+        [
+            sum(logits[t, p] for t, p in enumerate(path))
+            + sum(trans[a, b] for a, b in itertools.pairwise(path))
+            for path in paths
+        ]
+    )
+    weights = np.exp(scores - scores.max())
+    weights /= weights.sum()
+    expected = np.zeros((steps, tags))
+    for path, weight in zip(paths, weights):
+        for t, tag in enumerate(path):
+            expected[t, tag] += weight
+    assert np.allclose(crf_marginals(logits, trans), expected, atol=1e-9)
+    first = np.exp(logits[0] - logits[0].max())
+    assert np.allclose(crf_marginals(logits[:1], trans), first / first.sum())
+
+
 def test_inconsistent_bilou_is_repaired_as_rasa_does() -> None:
     tags, conf = ensure_consistent_bilou(["B-a", "I-b", "L-a", "O"], [0.9, 0.4, 0.9, 1.0])
     assert tags == ["B-a", "I-a", "L-a", "O"]

@@ -91,10 +91,11 @@ def viterbi(logits: np.ndarray, transitions: np.ndarray) -> tuple[list[int], lis
     trans = transitions.astype(np.float64)
     score = logits[0].copy()
     back = np.zeros((n_steps, logits.shape[1]), dtype=np.int64)
+    columns = np.arange(logits.shape[1])
     for t in range(1, n_steps):
         candidates = score[:, None] + trans
         back[t] = candidates.argmax(axis=0)
-        score = candidates.max(axis=0) + logits[t]
+        score = candidates[back[t], columns] + logits[t]
     path = [int(score.argmax())]
     for t in range(n_steps - 1, 0, -1):
         path.append(int(back[t, path[-1]]))
@@ -103,12 +104,43 @@ def viterbi(logits: np.ndarray, transitions: np.ndarray) -> tuple[list[int], lis
     return path, [float(marginals[t, tag]) for t, tag in enumerate(path)]
 
 
+def crf_marginals(logits: np.ndarray, trans: np.ndarray) -> np.ndarray:
+    """[steps, tags]: each token's tag probabilities under the CRF (forward-backward).
+
+    Computed in probability space with every step rescaled (a matrix-vector product per
+    step instead of a log-sum-exp over all tag pairs: SNIPS' 157 tags cost ~1.6 ms per
+    message that way); the scale factors cancel when each step is normalised. Scores so
+    far apart that a step underflows fall back to log space.
+    """
+    logits = np.asarray(logits, dtype=np.float64)
+    trans = np.asarray(trans, dtype=np.float64)
+    n_steps = logits.shape[0]
+    moves = np.exp(trans - trans.max())
+    emissions = np.exp(logits - logits.max(axis=1, keepdims=True))
+    alpha = np.empty_like(emissions)
+    beta = np.empty_like(emissions)
+    alpha[0] = emissions[0] / emissions[0].sum()
+    beta[-1] = 1.0 / emissions.shape[1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for t in range(1, n_steps):
+            forward = (alpha[t - 1] @ moves) * emissions[t]
+            alpha[t] = forward / forward.sum()
+        for t in range(n_steps - 2, -1, -1):
+            backward = moves @ (emissions[t + 1] * beta[t + 1])
+            beta[t] = backward / backward.sum()
+        joint = alpha * beta
+        marginals = joint / joint.sum(axis=1, keepdims=True)
+    if not np.isfinite(marginals).all():
+        return _crf_marginals_in_log_space(logits, trans)
+    return marginals
+
+
 def _logsumexp(x: np.ndarray, axis: int) -> np.ndarray:
     m = x.max(axis=axis, keepdims=True)
     return np.squeeze(m, axis=axis) + np.log(np.exp(x - m).sum(axis=axis))
 
 
-def crf_marginals(logits: np.ndarray, trans: np.ndarray) -> np.ndarray:
+def _crf_marginals_in_log_space(logits: np.ndarray, trans: np.ndarray) -> np.ndarray:
     n_steps, _ = logits.shape
     alpha = np.zeros_like(logits)
     beta = np.zeros_like(logits)
