@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import yaml
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from stratus.agent import Agent
 from stratus.core.processor import MessageProcessor, TurnResult, UserMessage
@@ -77,8 +77,9 @@ def api_router(
     """The HTTP API over one model, processor and store."""
     domain = agent.domain
 
-    def check_auth(request: Request) -> None:
-        # A `user` JWT reaches only its own conversation: the path names it.
+    async def check_auth(request: Request) -> None:
+        # A `user` JWT reaches only its own conversation: the path names it. Async: a
+        # sync dependency costs every API request a hop to the thread pool (~0.2 ms).
         auth.check(request, request.path_params.get("conversation_id"))
 
     router = APIRouter(dependencies=[Depends(check_auth)], tags=["HTTP API"])
@@ -237,9 +238,17 @@ def api_router(
         )
         return turn_answer(result, include)
 
-    @router.post("/model/parse", summary="NLU parse of a text")
-    def parse(body: ParseBody) -> JsonDict:
-        return processor.parse(body.text)
+    @router.post(
+        "/model/parse",
+        summary="NLU parse of a text",
+        response_model=None,
+        responses={200: {"content": {"application/json": {"schema": {"type": "object"}}}}},
+    )
+    async def parse(body: ParseBody) -> JSONResponse:
+        # On the event loop, as Rasa parses: about a millisecond of onnxruntime and
+        # featurizing, where the thread pool hops for the endpoint and its serialisation
+        # cost ~0.4 ms more. JSONResponse: the result is plain JSON already.
+        return JSONResponse(processor.parse(body.text))
 
     @router.get(
         "/domain",

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
 
 from stratus.core.processor import MessageProcessor, UserMessage
@@ -57,10 +58,10 @@ def rest_router(processor: MessageProcessor) -> APIRouter:
         responses={200: {"content": {"text/event-stream": {}}}},
         openapi_extra={"requestBody": _BODY_SCHEMA},
     )
-    def webhook(
+    async def webhook(
         body: Annotated[RestWebhookBody, Depends(webhook_body)],
         stream: bool = Query(False, description="answer as text/event-stream"),
-    ) -> list[dict[str, Any]] | StreamingResponse:
+    ) -> JSONResponse | StreamingResponse:
         message = UserMessage(
             body.message.strip(),
             sender_id=body.sender,
@@ -68,9 +69,12 @@ def rest_router(processor: MessageProcessor) -> APIRouter:
             output_channel=OUTPUT_CHANNEL_NAME,
             metadata=body.metadata,
         )
-        messages = processor.handle_message(message).messages
+        # The turn waits for the conversation's lock and the store, so it runs in the
+        # thread pool; one hop, where a sync endpoint and its serialisation take two.
+        result = await run_in_threadpool(processor.handle_message, message)
+        messages = result.messages
         if not stream:
-            return messages
+            return JSONResponse(messages)
         # The turn runs to its end before anything is sent: its events are committed
         # first, so a client that drops the stream loses no event.
         return StreamingResponse(_lines(messages), media_type="text/event-stream")
