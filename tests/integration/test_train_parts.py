@@ -115,3 +115,27 @@ def test_a_dialogue_error_from_the_second_process_names_its_place(
     assert caught.value.problems, "the problems survive the trip between processes"
     assert "greet back" in str(caught.value)
     assert not list((project / "models").glob("*/manifest.json"))
+
+
+def test_a_script_without_a_main_guard_trains_once(project: Path, tmp_path: Path) -> None:
+    # multiprocessing's spawn would re-run such a script in the child, which would then
+    # train (and spawn) again; the child is a fresh `python -m` interpreter instead.
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "train_it.py"
+    script.write_text(
+        "from stratus_train.train import train\n"
+        f"result = train({str(project)!r}, out={str(project / 'models')!r}, "
+        "progress=lambda line: print(line, flush=True))\n"
+        "print('MODEL', result.model_dir)\n"
+    )
+    env = {**os.environ, "STRATUS_TRAINING_PROCESSES": ""}
+    done = subprocess.run(
+        [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("MODEL ") == 1
+    assert "TEDPolicy: epoch 5/5" in done.stdout
+    assert len(list((project / "models").glob("*/manifest.json"))) == 1

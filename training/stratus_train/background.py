@@ -3,11 +3,16 @@
 DIET and TED are independent (TED's end-to-end features are its own bag of words), and
 each trains on one thread (threads.py), so on a machine with two or more cores the
 dialogue part runs beside NLU instead of after it: moodbot's default config trains in
-the time of its NLU part plus a process start. The child is spawned (never forked: a
-forked TensorFlow runtime deadlocks), imports TensorFlow itself and writes `core/` into
-the same model directory; its progress lines reach the caller's `progress` in order,
-interleaved with the NLU's, and its error, if any, is raised in the parent at the next
-progress line, so a contradicting rule does not wait for DIET to finish.
+the time of its NLU part plus a process start.
+
+The child is a fresh interpreter (`python -m stratus_train.background`), not a fork (a
+forked TensorFlow runtime deadlocks) nor multiprocessing's spawn (which re-runs the
+caller's main script, so a script calling `train()` without a main guard would train
+again in the child). It reads its inputs as one pickle on stdin, writes `core/` into the
+same model directory and reports on a pipe of its own (stdout and stderr stay free for
+TensorFlow's logs): progress lines, which reach the caller's `progress` interleaved with
+the NLU's, then "done" or its error, which the parent raises at its next progress line,
+so a contradicting rule does not wait for DIET to finish.
 
     core = CoreInBackground.start(domain, stories, rules, config, model_dir)
     train_nlu(progress=core.relaying(progress))
@@ -16,14 +21,16 @@ progress line, so a contradicting rule does not wait for DIET to finish.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import pickle
 import queue
+import struct
+import subprocess
+import sys
+import threading
 from collections.abc import Callable, Sequence
-from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from stratus.shared.config import ProjectConfig
 from stratus.shared.domain import Domain
@@ -34,6 +41,7 @@ Progress = Callable[[str], None]
 # `STRATUS_TRAINING_PROCESSES=1` trains everything in one process, one part after the other.
 PROCESSES_ENV = "STRATUS_TRAINING_PROCESSES"
 _POLL_SECONDS = 0.5
+_FRAME = struct.Struct("!I")  # length prefix of each pickled message on the report pipe
 
 
 def usable_cores() -> int:
@@ -61,11 +69,11 @@ class CoreTrainingError(StratusError):
 class CoreInBackground:
     """A child process training `core/`; see the module docstring."""
 
-    def __init__(self, process: BaseProcess, messages: Any) -> None:
+    def __init__(self, process: subprocess.Popen[bytes], reports: IO[bytes]) -> None:
         self._process = process
-        self._messages = messages
-        self._error: BaseException | None = None
+        self._messages: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._finished = False
+        threading.Thread(target=self._read, args=(reports,), daemon=True).start()
 
     @classmethod
     def start(
@@ -76,16 +84,28 @@ class CoreInBackground:
         config: ProjectConfig,
         model_dir: Path,
     ) -> CoreInBackground:
-        context = multiprocessing.get_context("spawn")
-        messages = context.Queue()
-        process = context.Process(
-            target=_train_core_child,
-            args=(messages, domain, list(stories), list(rules), config, model_dir),
-            name="stratus-train-core",
-            daemon=True,
-        )
-        process.start()
-        return cls(process, messages)
+        inputs = pickle.dumps((domain, list(stories), list(rules), config, model_dir))
+        read_end, write_end = os.pipe()
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "stratus_train.background", str(write_end)],
+                stdin=subprocess.PIPE,
+                pass_fds=(write_end,),
+            )
+        finally:
+            os.close(write_end)
+        stdin = process.stdin
+        assert stdin is not None
+
+        def feed() -> None:  # the child reads it at once; the parent need not wait
+            try:
+                stdin.write(inputs)
+                stdin.close()
+            except OSError:  # the child died first: reported by its exit code
+                pass
+
+        threading.Thread(target=feed, daemon=True).start()
+        return cls(process, os.fdopen(read_end, "rb"))
 
     def relaying(self, progress: Progress) -> Progress:
         """`progress` that first passes on the child's lines and raises its error."""
@@ -103,36 +123,46 @@ class CoreInBackground:
 
     def stop(self) -> None:
         """End the child (the parent failed, so nobody wants its model)."""
-        if self._process.is_alive():
+        if self._process.poll() is None:
             self._process.terminate()
-        self._process.join(timeout=10)
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+
+    def _read(self, reports: IO[bytes]) -> None:
+        """Reader thread: frames from the report pipe into the queue, then ("eof", None)."""
+        with reports:
+            while header := reports.read(_FRAME.size):
+                if len(header) < _FRAME.size:
+                    break
+                (size,) = _FRAME.unpack(header)
+                body = reports.read(size)
+                if len(body) < size:
+                    break
+                self._messages.put(pickle.loads(body))
+        self._messages.put(("eof", None))
 
     def _drain(self, progress: Progress, block: bool) -> None:
         while not self._finished:
             try:
                 kind, payload = self._messages.get(timeout=_POLL_SECONDS if block else 0)
             except queue.Empty:
-                if self._process.is_alive():
-                    if block:
-                        continue
-                    return
-                try:  # it may have put its last message just before exiting
-                    kind, payload = self._messages.get(timeout=_POLL_SECONDS)
-                except queue.Empty:
-                    self._finished = True
-                    self._process.join()
-                    raise CoreTrainingError(
-                        "training the dialogue policies stopped without a result (exit "
-                        f"code {self._process.exitcode}); set {PROCESSES_ENV}=1 to train "
-                        "in one process and see its error"
-                    ) from None
+                if block:
+                    continue
+                return
             if kind == "progress":
                 progress(payload)
                 continue
             self._finished = True
-            self._process.join()
+            code = self._process.wait()
             if kind == "error":
                 raise _received_error(payload)
+            if kind == "eof":  # the pipe closed without a result: the child died
+                raise CoreTrainingError(
+                    f"training the dialogue policies stopped without a result (exit code "
+                    f"{code}); set {PROCESSES_ENV}=1 to train in one process and see why"
+                )
             return
 
 
@@ -148,28 +178,30 @@ def _received_error(payload: tuple[bytes | None, str, str]) -> BaseException:
     return CoreTrainingError(f"{name}: {text}")
 
 
-def _train_core_child(
-    messages: Any,
-    domain: Domain,
-    stories: list[Story],
-    rules: list[Rule],
-    config: ProjectConfig,
-    model_dir: Path,
-) -> None:
-    def progress(line: str) -> None:
-        messages.put(("progress", line))
+def _child(report_fd: int) -> int:
+    """The child's side: train from the pickled inputs on stdin, report on `report_fd`."""
+    reports = os.fdopen(report_fd, "wb")
+
+    def send(kind: str, payload: Any) -> None:
+        body = pickle.dumps((kind, payload))
+        reports.write(_FRAME.pack(len(body)) + body)
+        reports.flush()
 
     try:
+        domain, stories, rules, config, model_dir = pickle.load(sys.stdin.buffer)
         from stratus_train.core import train_core
 
-        train_core(domain, stories, rules, config, model_dir, progress)
+        train_core(domain, stories, rules, config, model_dir, lambda line: send("progress", line))
     except BaseException as error:  # every failure goes back to the parent
         try:
             pickled: bytes | None = pickle.dumps(error)
         except Exception:  # not picklable: its type name and text go instead
             pickled = None
-        messages.put(("error", (pickled, type(error).__name__, str(error))))
-    else:
-        messages.put(("done", None))
-    messages.close()
-    messages.join_thread()
+        send("error", (pickled, type(error).__name__, str(error)))
+        return 1
+    send("done", None)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child(int(sys.argv[1])))
