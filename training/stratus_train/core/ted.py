@@ -31,6 +31,7 @@ from stratus.shared.domain import Domain
 from stratus_train.backend import keras, tf
 from stratus_train.core.examples import examples
 from stratus_train.core.ted_onnx import export_ted
+from stratus_train.embedding_trainer import batch_sizes, epoch_order
 from stratus_train.layers import LayerNorm, gelu
 from stratus_train.optimizer import FusedAdam
 from stratus_train.threads import use_training_threads
@@ -165,45 +166,6 @@ class TedNetwork(keras.Model):
         return tf.nn.softmax(self.scores(turns, mask, training=False), axis=-1)
 
 
-def _batch_size(config: dict[str, Any], epoch: int) -> int:
-    sizes = config["batch_size"]
-    if not isinstance(sizes, list):
-        return int(sizes)
-    epochs = int(config["epochs"])
-    if epochs <= 1 or len(sizes) < 2:
-        return int(sizes[0])
-    return int(sizes[0] + epoch * (sizes[-1] - sizes[0]) / (epochs - 1))
-
-
-def balanced_order(labels: np.ndarray, batch_size: int, rng: np.random.Generator) -> np.ndarray:
-    """One epoch's example order under Rasa's `batch_strategy: balanced`
-    (`RasaModelData.balanced_data`): classes take turns in a shuffled order, each adding
-    a chunk of `count / examples * batch_size + 1` examples; a class already seen in full
-    skips every other turn; the epoch ends once every class was seen in full, so rare
-    actions are repeated and appear in about every batch."""
-    order = rng.permutation(len(labels))
-    shuffled = labels[order]
-    classes, counts = np.unique(shuffled, return_counts=True)
-    by_class = [order[shuffled == c] for c in classes]
-    taken, cycles, skipped = [0] * len(classes), [0] * len(classes), [False] * len(classes)
-    chunks: list[np.ndarray] = []
-    while min(cycles) == 0:
-        for i in rng.permutation(len(classes)):
-            if cycles[i] > 0 and not skipped[i]:
-                skipped[i] = True
-                continue
-            skipped[i] = False
-            size = int(counts[i] / len(labels) * batch_size) + 1
-            chunks.append(by_class[i][taken[i] : taken[i] + size])
-            taken[i] += size
-            if taken[i] >= counts[i]:
-                cycles[i] += 1
-                taken[i] = 0
-            if min(cycles) > 0:
-                break
-    return np.concatenate(chunks)
-
-
 def _user_texts(all_states: Sequence[Sequence[State]]) -> list[str]:
     return [
         s[USER][TEXT_KEY] for states in all_states for s in states if s.get(USER, {}).get(TEXT_KEY)
@@ -247,8 +209,9 @@ def train_network(
     epochs = int(config["epochs"])
     report_every = max(1, epochs // 5)
     for epoch in range(epochs):
-        size = _batch_size(config, epoch)
-        order = balanced_order(targets, size, rng) if balance else rng.permutation(len(targets))
+        size = batch_sizes(config, epoch)
+        # Rasa's `batch_strategy: balanced`, as DIET's (rare actions appear in most batches)
+        order = epoch_order(targets, rng, balance, size)
         total = 0.0
         for lo in range(0, len(order), size):
             idx = order[lo : lo + size]
