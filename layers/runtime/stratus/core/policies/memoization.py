@@ -103,8 +103,7 @@ class MemoizationPolicy:
             history = StateHistory(tracker, domain)
         states: list[State] = []  # longer than every key: nothing to look up
         if self.max_history or (
-            history.count(True, self.rule_only_data, ignore_action_unlikely_intent=True)
-            <= self.longest_key
+            history.count(True, ignore_action_unlikely_intent=True) <= self.longest_key
         ):
             states = self._states(tracker, domain, history)
         action = self.recall(states, tracker, domain)

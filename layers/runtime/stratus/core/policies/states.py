@@ -387,12 +387,10 @@ class StateHistory:
         return states
 
     def count(
-        self,
-        ignore_rule_only_turns: bool = False,
-        rule_only_data: Mapping[str, Any] | None = None,
-        ignore_action_unlikely_intent: bool = False,
+        self, ignore_rule_only_turns: bool = False, ignore_action_unlikely_intent: bool = False
     ) -> int:
-        """How many states `states` gives without a cut."""
+        """How many states `states` gives without a cut (rule-only features removed or
+        not, the count is the same)."""
         rows = self._rows_for(ignore_rule_only_turns)
         return rows.kept if ignore_action_unlikely_intent else rows.size
 
@@ -461,15 +459,6 @@ def _remove_rule_only_features(state: State, rule_only_data: Mapping[str, Any] |
     loops = rule_only_data.get(RULE_ONLY_LOOPS, ())
     if loops and state.get(ACTIVE_LOOP, {}).get(LOOP_NAME) in loops:
         del state[ACTIVE_LOOP]
-
-
-def _substitute_rule_only_user_input(state: State, last_ml_state: State) -> None:
-    if is_prev_action_listen(state):
-        return
-    if not last_ml_state.get(USER) and state.get(USER):
-        del state[USER]
-    elif last_ml_state.get(USER):
-        state[USER] = last_ml_state[USER]
 
 
 # -- helpers on states --------------------------------------------------------------------
