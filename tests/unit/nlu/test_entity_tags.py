@@ -10,11 +10,10 @@ import pytest
 from stratus.nlu.entity_tags import (
     ENTITY,
     ROLE,
+    Crf,
     annotation_tags,
-    crf_marginals,
     ensure_consistent_bilou,
     entities_from_tags,
-    viterbi,
 )
 from stratus.nlu.tokenizers import WhitespaceTokenizer
 from stratus.shared.training_data.message import EntityAnnotation, NluExample
@@ -63,9 +62,10 @@ def test_viterbi_finds_the_best_path_and_marginals_sum_to_one() -> None:
         )
 
     best = max(itertools.product(range(3), repeat=4), key=score)
-    path, confidences = viterbi(logits, trans)
+    crf = Crf(trans)
+    path, confidences = crf.decode(logits)
     assert tuple(path) == best
-    assert np.allclose(crf_marginals(logits, trans).sum(axis=1), 1.0)
+    assert np.allclose(crf.marginals(logits).sum(axis=1), 1.0)
     assert all(0.0 < c <= 1.0 for c in confidences)
 
 
@@ -91,9 +91,10 @@ def test_crf_marginals_are_the_sums_over_all_paths(scale: float) -> None:
     for path, weight in zip(paths, weights):
         for t, tag in enumerate(path):
             expected[t, tag] += weight
-    assert np.allclose(crf_marginals(logits, trans), expected, atol=1e-9)
+    crf = Crf(trans)
+    assert np.allclose(crf.marginals(logits), expected, atol=1e-9)
     first = np.exp(logits[0] - logits[0].max())
-    assert np.allclose(crf_marginals(logits[:1], trans), first / first.sum())
+    assert np.allclose(crf.marginals(logits[:1]), first / first.sum())
 
 
 def test_inconsistent_bilou_is_repaired_as_rasa_does() -> None:

@@ -101,3 +101,19 @@ def test_sentence_row_equals_analysing_the_joined_text() -> None:
         for message in test:
             joined = " ".join(cvf.token_texts(message))
             assert message.sparse[0].sentence == cvf._row(joined)
+
+
+def test_token_rows_follow_a_refitted_vocabulary() -> None:
+    # Token rows are kept between messages; fitting again must not serve the old ones.
+    cvf = CountVectorsFeaturizer(config("CountVectorsFeaturizer", analyzer="char_wb"))
+    cvf.fit(messages("hello"), data())
+    first = messages("hello")
+    cvf.process(first)
+    again = messages("hello hello")
+    cvf.process(again)
+    assert again[0].sparse[0].sequence == [first[0].sparse[0].sequence[0]] * 2
+    cvf.fit(messages("yellow"), data())
+    refitted = messages("hello")
+    cvf.process(refitted)
+    assert refitted[0].sparse[0].sequence[0] == cvf._row("hello")
+    assert refitted[0].sparse[0].sequence != first[0].sparse[0].sequence

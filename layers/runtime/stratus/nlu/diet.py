@@ -15,7 +15,6 @@ from stratus.nlu.entity_tags import (
     ROLE,
     ensure_consistent_bilou,
     entities_from_tags,
-    viterbi,
 )
 from stratus.nlu.message import Message
 from stratus.nlu.onnx_model import LABEL_SCORES, TAG_LOGITS, OnnxModel, rank, softmax
@@ -140,7 +139,7 @@ class DIETClassifier(Component):
             key = TAG_LOGITS.format(kind=kind)
             if not names or key not in out:
                 continue
-            path, conf = viterbi(out[key][b, :length], self.model.transitions[kind])
+            path, conf = self.model.crfs[kind].decode(out[key][b, :length])
             if not any(path):  # Rasa skips a kind when nothing but "O" was predicted
                 continue
             kind_tags = [names[i] for i in path]

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from stratus.nlu.component import read_json
+from stratus.nlu.entity_tags import Crf
 from stratus.nlu.features import FeatureLayout, build_inputs
 from stratus.nlu.message import Message
 
@@ -49,10 +50,11 @@ class OnnxModel:
         self._inputs = {i.name for i in self.session.get_inputs()}
         self._outputs = [o.name for o in self.session.get_outputs()]
         transitions = directory / TRANSITIONS_FILE
-        self.transitions: dict[str, np.ndarray] = {}
+        # One CRF per tag kind ("entity", "role", "group") the model predicts.
+        self.crfs: dict[str, Crf] = {}
         if transitions.exists():
             with np.load(transitions) as data:
-                self.transitions = {k: data[k] for k in data.files}
+                self.crfs = {k: Crf(data[k]) for k in data.files}
 
     def run(self, messages: list[Message]) -> dict[str, np.ndarray]:
         inputs = build_inputs(messages, self.layout, self.max_tokens)
