@@ -147,6 +147,26 @@ def test_ted_onnx_agrees_with_tensorflow_and_learns_moodbot(tmp_path: Path) -> N
     assert total > 10 and right / total >= 0.9
 
 
+@pytest.mark.parametrize("unidirectional", [False, True])
+def test_ted_export_masks_padded_and_later_turns_as_tensorflow(
+    unidirectional: bool, tmp_path: Path
+) -> None:
+    # Histories of different lengths in one batch: padded turns, and with a unidirectional
+    # encoder later turns, must be hidden from attention exactly as in TensorFlow (two
+    # layers: with one, the latest turn reads the same keys either way).
+    project = example("moodbot")
+    domain = project.training_domain()
+    trackers = generate_trackers(project.data.stories, project.data.rules, domain)
+    config = {"max_history": 5, "epochs": 2, "random_seed": 1, "number_of_transformer_layers": 2}
+    net, featurizer, histories, _ = fit_ted(
+        trackers, domain, {**config, "unidirectional_encoder": unidirectional}, lambda _: None
+    )
+    turns, mask = featurizer.encode(histories[:64])
+    assert 0 < mask.sum(axis=1).min() < mask.shape[1]  # some histories are padded
+    worst = export_ted(net, featurizer.dimension, tmp_path, turns, mask)
+    assert worst < 1e-4
+
+
 def test_memoization_and_rules_only_need_no_tensorflow_model(tmp_path: Path) -> None:
     project = example("rules")
     config = config_from_dict({"policies": [{"name": "RulePolicy"}]}, "config.yml")

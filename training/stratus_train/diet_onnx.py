@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import onnx
+from onnx import TensorProto
 
 from stratus.nlu.features import (
     MASK,
@@ -75,9 +76,8 @@ def _positions(g: OnnxGraph, x: str, encoder: Any) -> str:
 
 
 def _encoder(g: OnnxGraph, h: str, full_mask: str, encoder: Any) -> str:
-    # Padded keys get -1e9 before the softmax, as `TransformerEncoder.call`.
-    keys = g.unsqueeze(full_mask, [1, 2])  # [B, 1, 1, T + 1]
-    bias = g.op("Mul", [g.op("Sub", [g.const(1.0), keys]), g.const(-1e9)])
+    # Padded keys are masked out of every query's softmax, as `TransformerEncoder.call`.
+    allowed = g.op("Cast", [full_mask], to=TensorProto.INT32)  # [B, T + 1]
     x = _masked_dense(g, h, encoder.embed)
     x = _positions(g, g.op("Mul", [x, g.const(math.sqrt(encoder.size))]), encoder)
     for block in encoder.blocks:
@@ -89,7 +89,7 @@ def _encoder(g: OnnxGraph, h: str, full_mask: str, encoder: Any) -> str:
             "ffn_in": block.ffn_in,
             "ffn_out": block.ffn_out,
         }
-        x = g.attention_block(x, bias, block.heads, block.size, layers)
+        x = g.attention_block(x, allowed, block.heads, block.size, layers)
     return g.gelu(g.layer_norm(x, encoder.norm))  # the GELU after Rasa's encoder
 
 

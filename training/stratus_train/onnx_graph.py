@@ -9,7 +9,6 @@ accepted, so a mistake here cannot ship silently.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -18,6 +17,11 @@ from onnx import TensorProto, helper, numpy_helper
 
 OPSET = 17
 IR_VERSION = 8
+# onnxruntime's own operators (Attention, Gelu, BiasGelu): one kernel where the standard
+# opset needs a dozen small ones, which is most of a one-message run. Models are only
+# ever served by onnxruntime.
+ORT_DOMAIN = "com.microsoft"
+ORT_OPSET = 1
 _INT64_MAX = np.iinfo(np.int64).max
 
 
@@ -68,10 +72,13 @@ class OnnxGraph:
         )
 
     def gelu(self, x: str) -> str:
-        # Erf, not Keras' gelu (whose export has an Erfc that onnxruntime lacks).
-        scaled = self.op("Mul", [x, self.const(1.0 / math.sqrt(2.0))])
-        one_plus = self.op("Add", [self.op("Erf", [scaled]), self.const(1.0)])
-        return self.op("Mul", [self.op("Mul", [x, one_plus]), self.const(0.5)])
+        """The exact (erf) GELU, as Keras' `gelu(approximate=False)`."""
+        return self.op("Gelu", [x], domain=ORT_DOMAIN)
+
+    def dense_gelu(self, x: str, layer: Any) -> str:
+        """gelu(x @ kernel + bias) of a Keras Dense layer, the bias added inside the GELU."""
+        y = self.op("MatMul", [x, self.const(layer.kernel.numpy(), "w")])
+        return self.op("BiasGelu", [y, self.const(layer.bias.numpy(), "b")], domain=ORT_DOMAIN)
 
     def unsqueeze(self, x: str, axes: list[int]) -> str:
         return self.op("Unsqueeze", [x, self.ints(axes)])
@@ -80,27 +87,29 @@ class OnnxGraph:
         return self.op("Slice", [x, self.ints([start]), self.ints([_INT64_MAX]), self.ints([axis])])
 
     def attention_block(
-        self, x: str, bias: str, heads: int, size: int, layers: dict[str, Any]
+        self, x: str, allowed: str, heads: int, size: int, layers: dict[str, Any]
     ) -> str:
         """Pre-norm transformer layer: LN -> self-attention -> residual; LN -> GELU FFN ->
         residual. `layers` names the Keras layers: norm1, qkv, out, norm2, ffn_in, ffn_out
-        (qkv one Dense of 3 * size, laid out [3, heads, depth]); `bias` is additive."""
-        depth = size // heads
-        qkv = self.dense(self.layer_norm(x, layers["norm1"]), layers["qkv"])
-        qkv = self.op("Reshape", [qkv, self.ints([0, 0, 3, heads, depth])])
-        qkv = self.op("Transpose", [qkv], perm=[2, 0, 3, 1, 4])
-        q, k, v = (
-            self.op("Gather", [qkv, self.const(i, dtype=np.int64)], axis=0) for i in range(3)
+        (qkv one Dense of 3 * size, laid out [3, heads, depth], which is the layout of
+        onnxruntime's Attention weights); `allowed` is an int32 mask, [B, T] (which keys
+        are real) or [B, T, T] (which key each query may see)."""
+        qkv = layers["qkv"]
+        attended = self.op(
+            "Attention",
+            [
+                self.layer_norm(x, layers["norm1"]),
+                self.const(qkv.kernel.numpy(), "w"),
+                self.const(qkv.bias.numpy(), "b"),
+                allowed,
+            ],
+            domain=ORT_DOMAIN,
+            num_heads=heads,
+            # what TensorFlow adds to a masked logit (softmax then gives it exactly 0)
+            mask_filter_value=-1e9,
         )
-        logits = self.op("MatMul", [q, self.op("Transpose", [k], perm=[0, 1, 3, 2])])
-        logits = self.op(
-            "Add", [self.op("Mul", [logits, self.const(1.0 / math.sqrt(depth))]), bias]
-        )
-        attended = self.op("MatMul", [self.op("Softmax", [logits], axis=-1), v])
-        attended = self.op("Transpose", [attended], perm=[0, 2, 1, 3])
-        attended = self.op("Reshape", [attended, self.ints([0, 0, size])])
         x = self.op("Add", [x, self.dense(attended, layers["out"])])
-        hidden = self.gelu(self.dense(self.layer_norm(x, layers["norm2"]), layers["ffn_in"]))
+        hidden = self.dense_gelu(self.layer_norm(x, layers["norm2"]), layers["ffn_in"])
         return self.op("Add", [x, self.dense(hidden, layers["ffn_out"])])
 
     def model(
@@ -114,7 +123,8 @@ class OnnxGraph:
         graph = helper.make_graph(
             self.nodes, name, [i for i in inputs if i.name in used], outputs, self.weights
         )
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+        opsets = [helper.make_opsetid("", OPSET), helper.make_opsetid(ORT_DOMAIN, ORT_OPSET)]
+        model = helper.make_model(graph, opset_imports=opsets)
         model.ir_version = IR_VERSION
         onnx.checker.check_model(model)
         return model

@@ -32,20 +32,21 @@ def _steps(g: OnnxGraph) -> str:
     return g.op("Gather", [g.op("Shape", [TURN_MASK]), g.const([1], dtype=np.int64)], axis=0)
 
 
-def _attention_bias(g: OnnxGraph, unidirectional: bool) -> str:
-    """[B, 1, T|1, T]: 0 where a turn may attend (real turns; with `unidirectional` only
-    itself and earlier ones), else -1e9."""
-    allowed = g.op("Unsqueeze", [TURN_MASK, g.const([1, 2], dtype=np.int64)])  # [B,1,1,T]
-    if unidirectional:
-        steps = _steps(g)
-        square = g.op("Concat", [steps, steps], axis=0)
-        ones = g.op(
-            "ConstantOfShape",
-            [square],
-            value=helper.make_tensor("one", TensorProto.FLOAT, [1], [1.0]),
-        )
-        allowed = g.op("Mul", [allowed, g.op("Trilu", [ones], upper=0)])
-    return g.op("Mul", [g.op("Sub", [g.const(1.0), allowed]), g.const(-1e9)])
+def _allowed(g: OnnxGraph, unidirectional: bool) -> str:
+    """int32 [B, T], 1 for the real turns every turn may attend to; with `unidirectional`
+    [B, T, T]: only real turns up to and including itself."""
+    if not unidirectional:
+        return g.op("Cast", [TURN_MASK], to=TensorProto.INT32)
+    steps = _steps(g)
+    square = g.op("Concat", [steps, steps], axis=0)
+    ones = g.op(
+        "ConstantOfShape",
+        [square],
+        value=helper.make_tensor("one", TensorProto.FLOAT, [1], [1.0]),
+    )
+    keys = g.op("Unsqueeze", [TURN_MASK, g.const([1], dtype=np.int64)])  # [B, 1, T]
+    allowed = g.op("Mul", [keys, g.op("Trilu", [ones], upper=0)])
+    return g.op("Cast", [allowed], to=TensorProto.INT32)
 
 
 def _positions(g: OnnxGraph, net: Any) -> str:
@@ -62,7 +63,7 @@ def _positions(g: OnnxGraph, net: Any) -> str:
     return g.op("Add", [sines, cosines])
 
 
-def _block(g: OnnxGraph, x: str, block: Any, bias: str) -> str:
+def _block(g: OnnxGraph, x: str, block: Any, allowed: str) -> str:
     layers = {
         "norm1": block.norm1,
         "qkv": block.qkv,
@@ -71,18 +72,18 @@ def _block(g: OnnxGraph, x: str, block: Any, bias: str) -> str:
         "ffn_in": block.ffn_in,
         "ffn_out": block.ffn_out,
     }
-    return g.attention_block(x, bias, block.heads, block.size, layers)
+    return g.attention_block(x, allowed, block.heads, block.size, layers)
 
 
 def network_to_onnx(net: Any, dimension: int, confidences: bool = True) -> onnx.ModelProto:
     """The inference graph of a trained TedNetwork: turns, turn_mask -> confidences (the
     softmax; left out for UnexpecTED, which reads similarities only) and similarities."""
     g = OnnxGraph()
-    bias = _attention_bias(g, net.unidirectional)
+    allowed = _allowed(g, net.unidirectional)
     x = g.op("Mul", [g.dense(TURNS, net.turn_in), g.const(np.float32(np.sqrt(net.size)))])
     x = g.op("Add", [x, _positions(g, net)])
     for block in net.blocks:
-        x = _block(g, x, block, bias)
+        x = _block(g, x, block, allowed)
     last = g.op("Gather", [g.layer_norm(x, net.norm), g.const(-1, dtype=np.int64)], axis=1)
     last = g.gelu(last)
     dialogue = g.dense(last, net.dialogue_embed)
