@@ -117,3 +117,17 @@ def test_token_rows_follow_a_refitted_vocabulary() -> None:
     cvf.process(refitted)
     assert refitted[0].sparse[0].sequence[0] == cvf._row("hello")
     assert refitted[0].sparse[0].sequence != first[0].sparse[0].sequence
+
+
+def test_lexical_syntactic_columns_follow_a_refitted_index() -> None:
+    config_ = config("LexicalSyntacticFeaturizer")
+    refitted = LexicalSyntacticFeaturizer(config_)
+    refitted.fit(messages("hello World", "HI 42"), data())
+    refitted.process(messages("hello World"))
+    refitted.fit(messages("Hello world", "go 42 GO"), data())
+    fresh = LexicalSyntacticFeaturizer(config_)
+    fresh.fit(messages("Hello world", "go 42 GO"), data())
+    a, b = messages("hello World 42"), messages("hello World 42")
+    refitted.process(a)
+    fresh.process(b)
+    assert a[0].sparse[0].sequence == b[0].sparse[0].sequence

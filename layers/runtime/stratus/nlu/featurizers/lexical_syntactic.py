@@ -12,6 +12,9 @@ from stratus.shared.training_data.message import NluData
 
 FEATURES_FILE = "feature_to_index.json"
 BOS, EOS = "BOS", "EOS"
+# (window position, token text, first?, last?) -> columns, kept for reuse; a full cache
+# starts over.
+COLUMNS_KEPT = 8192
 
 # Rasa stringifies every value ("True"/"False" included), so each becomes its own column.
 FEATURE_FUNCTIONS: dict[str, Callable[[Token], object]] = {
@@ -52,6 +55,7 @@ class LexicalSyntacticFeaturizer(Component):
         # "<window position>|<feature>" -> value -> column
         self.index: dict[str, dict[str, int]] = index or {}
         self.dim = sum(len(v) for v in self.index.values())
+        self._columns_of: dict[tuple[int, str, bool, bool], list[int]] = {}
 
     def _raw_features(self, tokens: list[Token]) -> list[dict[str, str]]:
         n = len(tokens)
@@ -86,19 +90,48 @@ class LexicalSyntacticFeaturizer(Component):
             index[key] = {v: offset + i for i, v in enumerate(sorted(values[key]))}
             offset += len(values[key])
         self.index, self.dim = index, offset
+        self._columns_of.clear()
 
     def process(self, messages: list[Message]) -> None:
         if not self.dim:
             return
         for message in messages:
-            if not message.tokens:
+            tokens = message.tokens
+            if not tokens:
                 continue
+            n = len(tokens)
             sequence = []
-            for row in self._raw_features(message.tokens):
-                cols = [self.index[k].get(v) for k, v in row.items() if k in self.index]
-                sequence.append(sorted((c, 1.0) for c in cols if c is not None))
+            for anchor in range(n):
+                cols: list[int] = []
+                for position, relative in enumerate(self._offsets):
+                    at = anchor + relative
+                    if 0 <= at < n:
+                        cols.extend(self._columns(position, tokens[at], at == 0, at == n - 1))
+                sequence.append([(c, 1.0) for c in sorted(cols)])
             # Rasa's LexicalSyntacticFeaturizer gives no sentence features.
             message.sparse.append(SparseBlock(self.key, self.dim, sequence, None))
+
+    def _columns(self, position: int, token: Token, first: bool, last: bool) -> list[int]:
+        """The columns a token sets at one window position (what `_raw_features` yields
+        for it, looked up in the index); they depend on the text and the two flags only."""
+        key = (position, token.text, first, last)
+        cols = self._columns_of.get(key)
+        if cols is None:
+            cols = []
+            for feature in dict.fromkeys(self.windows[position]):
+                if feature == BOS:
+                    value: object = first
+                elif feature == EOS:
+                    value = last
+                else:
+                    value = FEATURE_FUNCTIONS[feature](token)
+                col = self.index.get(f"{position}|{feature}", {}).get(str(value))
+                if col is not None:
+                    cols.append(col)
+            if len(self._columns_of) >= COLUMNS_KEPT:
+                self._columns_of.clear()
+            self._columns_of[key] = cols
+        return cols
 
     def persist(self, directory: Path) -> None:
         write_json(directory / FEATURES_FILE, self.index)
