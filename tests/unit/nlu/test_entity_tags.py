@@ -69,6 +69,33 @@ def test_viterbi_finds_the_best_path_and_marginals_sum_to_one() -> None:
     assert all(0.0 < c <= 1.0 for c in confidences)
 
 
+def _reference_viterbi(logits: np.ndarray, trans: np.ndarray) -> list[int]:
+    score, back = logits[0].astype(np.float64), []
+    for step in logits[1:]:
+        candidates = score[:, None] + trans
+        back.append(candidates.argmax(axis=0))
+        score = candidates.max(axis=0) + step
+    path = [int(score.argmax())]
+    for pointers in reversed(back):
+        path.append(int(pointers[path[-1]]))
+    return path[::-1]
+
+
+@pytest.mark.parametrize("peak", [0.0, 4.0, 30.0])
+def test_pruned_viterbi_finds_the_same_path_as_the_full_one(peak: float) -> None:
+    # Confident tokens (a tag far ahead) let decode skip hopeless predecessors; the path
+    # must not change, including when two tags are level at the top.
+    rng = np.random.default_rng(2)
+    for _ in range(50):
+        tags, steps = int(rng.integers(8, 120)), int(rng.integers(2, 15))
+        trans = rng.normal(size=(tags, tags)).astype(np.float32)
+        logits = rng.normal(size=(steps, tags)).astype(np.float32)
+        logits[np.arange(steps), rng.integers(0, tags, size=steps)] += peak
+        logits[0, 1] = logits[0, 0] = logits[0].max()
+        path, _ = Crf(trans).decode(logits)
+        assert path == _reference_viterbi(logits, trans.astype(np.float64))
+
+
 @pytest.mark.parametrize("scale", [1.0, 40.0, 2000.0])
 def test_crf_marginals_are_the_sums_over_all_paths(scale: float) -> None:
     # brute force: every path's probability is softmax(path score); a token's marginal for

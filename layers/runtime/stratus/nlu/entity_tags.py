@@ -92,6 +92,9 @@ class Crf:
         # an argmax over contiguous memory.
         self._incoming = np.ascontiguousarray(trans.T, dtype=np.float32)
         self._tags = np.arange(trans.shape[0])
+        # for the predecessor pruning in `decode`, with a margin for float32 rounding
+        self._reach = (trans.max(axis=1) + 1e-3 * (1.0 + np.abs(trans).max())).astype(np.float32)
+        self._lowest = trans.min(axis=1).astype(np.float32)
         self._moves = np.exp(trans - trans.max())
         self._moves_in = np.ascontiguousarray(self._moves.T)
 
@@ -111,6 +114,22 @@ class Crf:
         back = np.empty((n_steps, scores.shape[1]), dtype=np.intp)
         candidates = np.empty_like(self._incoming)  # [to, from]
         for t in range(1, n_steps):
+            # Only a tag within reach of the best one can be any tag's best predecessor:
+            # tag i beats the best tag b into j only if score[i] + trans[i, j] >= score[b]
+            # + trans[b, j], so never when score[i] + max(trans[i]) < score[b] +
+            # min(trans[b]). Trained models are confident, so usually one tag is left.
+            best = int(score.argmax())
+            reach = score + self._reach - (score[best] + self._lowest[best])
+            kept = np.flatnonzero(reach >= 0)
+            if len(kept) == 1:
+                back[t] = best
+                score = (self._incoming[:, best] + score[best]) + scores[t]
+                continue
+            if len(kept) * 4 < len(score):
+                few = self._incoming[:, kept] + score[kept]
+                back[t] = kept[few.argmax(axis=1)]
+                score = few.max(axis=1) + scores[t]
+                continue
             np.add(self._incoming, score, out=candidates)
             back[t] = candidates.argmax(axis=1)
             score = candidates[self._tags, back[t]] + scores[t]
