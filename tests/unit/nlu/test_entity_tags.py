@@ -63,7 +63,8 @@ def test_viterbi_finds_the_best_path_and_marginals_sum_to_one() -> None:
 
     best = max(itertools.product(range(3), repeat=4), key=score)
     crf = Crf(trans)
-    path, confidences = crf.decode(logits)
+    path = crf.best_path(logits)
+    confidences = crf.confidences(logits, path)
     assert tuple(path) == best
     assert np.allclose(crf.marginals(logits).sum(axis=1), 1.0)
     assert all(0.0 < c <= 1.0 for c in confidences)
@@ -92,7 +93,7 @@ def test_pruned_viterbi_finds_the_same_path_as_the_full_one(peak: float) -> None
         logits = rng.normal(size=(steps, tags)).astype(np.float32)
         logits[np.arange(steps), rng.integers(0, tags, size=steps)] += peak
         logits[0, 1] = logits[0, 0] = logits[0].max()
-        path, _ = Crf(trans).decode(logits)
+        path = Crf(trans).best_path(logits)
         assert path == _reference_viterbi(logits, trans.astype(np.float64))
 
 

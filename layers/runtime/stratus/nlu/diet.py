@@ -139,9 +139,11 @@ class DIETClassifier(Component):
             key = TAG_LOGITS.format(kind=kind)
             if not names or key not in out:
                 continue
-            path, conf = self.model.crfs[kind].decode(out[key][b, :length])
+            crf, logits = self.model.crfs[kind], out[key][b, :length]
+            path = crf.best_path(logits)
             if not any(path):  # Rasa skips a kind when nothing but "O" was predicted
                 continue
+            conf = crf.confidences(logits, path)
             kind_tags = [names[i] for i in path]
             if bilou:
                 kind_tags, conf = ensure_consistent_bilou(kind_tags, conf)

@@ -80,7 +80,7 @@ def annotation_tags(tokens: list[Token], example: NluExample, kind: str, bilou: 
 class Crf:
     """A linear-chain CRF's transitions, with what decoding reads prepared once per model.
 
-    `decode` is run for every message of a model with entities, so the transposed and
+    `best_path` is run for every message of a model with entities, so the transposed and
     exponentiated transition matrices are built here rather than per call: at SNIPS' 157
     tags they are 25k-cell arrays.
     """
@@ -92,22 +92,17 @@ class Crf:
         # an argmax over contiguous memory.
         self._incoming = np.ascontiguousarray(trans.T, dtype=np.float32)
         self._tags = np.arange(trans.shape[0])
-        # for the predecessor pruning in `decode`, with a margin for float32 rounding
+        # for the predecessor pruning in `best_path`, with a margin for float32 rounding
         self._reach = (trans.max(axis=1) + 1e-3 * (1.0 + np.abs(trans).max())).astype(np.float32)
         self._lowest = trans.min(axis=1).astype(np.float32)
         self._moves = np.exp(trans - trans.max())
         self._moves_in = np.ascontiguousarray(self._moves.T)
 
-    def decode(self, logits: np.ndarray) -> tuple[list[int], list[float]]:
-        """Best tag path and each chosen tag's marginal probability.
-
-        Rasa reports a softmax over Viterbi scores as confidence; the marginal
-        (forward-backward) is the probability that this token really has this tag, which
-        is what a threshold on `confidence_entity` wants.
-        """
+    def best_path(self, logits: np.ndarray) -> list[int]:
+        """The highest-scoring tag of each token (Viterbi)."""
         n_steps = logits.shape[0]
         if n_steps == 0:
-            return [], []
+            return []
         # float32, as the network computed the scores (and as Rasa's CRF decodes them).
         scores = np.asarray(logits, dtype=np.float32)
         score = scores[0]
@@ -137,8 +132,19 @@ class Crf:
         for t in range(n_steps - 1, 0, -1):
             path.append(int(back[t, path[-1]]))
         path.reverse()
+        return path
+
+    def confidences(self, logits: np.ndarray, path: list[int]) -> list[float]:
+        """Each chosen tag's marginal probability.
+
+        Rasa reports a softmax over Viterbi scores as confidence; the marginal
+        (forward-backward) is the probability that this token really has this tag, which
+        is what a threshold on `confidence_entity` wants.
+        """
+        if not path:
+            return []
         marginals = self.marginals(logits)
-        return path, [float(marginals[t, tag]) for t, tag in enumerate(path)]
+        return [float(marginals[t, tag]) for t, tag in enumerate(path)]
 
     def marginals(self, logits: np.ndarray) -> np.ndarray:
         """[steps, tags]: each token's tag probabilities under the CRF (forward-backward).
