@@ -25,6 +25,7 @@ from stratus.shared.events import (
     ActiveLoop,
     Event,
     SlotSet,
+    UserUtteranceReverted,
     UserUttered,
 )
 from stratus.shared.tracker import SHOULD_NOT_BE_SET
@@ -267,3 +268,19 @@ def test_a_shared_history_gives_the_states_of_a_fresh_replay(domain: Domain) -> 
                 assert prediction_states(shared, domain, **kwargs) == expected
                 assert prediction_states(tracker, domain, **kwargs) == expected
         previous = shared
+
+
+def test_a_history_is_not_resumed_after_events_were_reverted(domain: Domain) -> None:
+    # A rewind removes applied events the earlier history replayed: the later history
+    # must replay from scratch, or it would keep the reverted user message.
+    base: list[Event] = [
+        listen(),
+        user("greet", text="hi"),
+        ActionExecuted(action_name="utter_greet"),
+        listen(),
+        user("inform", {"entity": "name", "value": "n"}, text="I am n"),
+    ]
+    previous = StateHistory(tracker_for(domain, "t", base), domain)
+    later = [*base, UserUtteranceReverted(), listen(), user("greet", text="hello")]
+    tracker = tracker_for(domain, "t", later)
+    assert StateHistory(tracker, domain, previous=previous).states() == past_states(tracker, domain)

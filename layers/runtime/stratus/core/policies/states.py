@@ -327,14 +327,17 @@ class StateHistory:
         )
 
     def _continues(self, later: StateHistory, applied: list[Event]) -> bool:
-        """Whether `later` (being made from `applied`) can resume this replay."""
+        """Whether `later` (being made from `applied`) can resume this replay: the events
+        it replayed are still the first ones (the same objects, or equal ones)."""
         old = self._applied
         return (
             later.domain is self.domain
             and later._omit_unset_slots == self._omit_unset_slots
             and later._slot_definitions == self._slot_definitions
             and len(applied) >= len(old)
-            and all(a is b for a, b in zip(old, applied))
+            # list equality tries identity first, in C: ~2 us for 1,000 events, where a
+            # Python loop cost a turn ~0.3 ms at turn 200
+            and applied[: len(old)] == old
         )
 
     def _rows_for(self, ignore_rule_only_turns: bool) -> _Rows:
