@@ -92,9 +92,10 @@ class Crf:
         # an argmax over contiguous memory.
         self._incoming = np.ascontiguousarray(trans.T, dtype=np.float32)
         self._tags = np.arange(trans.shape[0])
-        # for the predecessor pruning in `best_path`, with a margin for float32 rounding
-        self._reach = (trans.max(axis=1) + 1e-3 * (1.0 + np.abs(trans).max())).astype(np.float32)
-        self._lowest = trans.min(axis=1).astype(np.float32)
+        # for the predecessor pruning in `best_path` (float64, with a margin for the
+        # float32 rounding of the scores it stands in for)
+        self._reach = trans.max(axis=1) + 1e-3 * (1.0 + np.abs(trans).max())
+        self._lowest = trans.min(axis=1)
         self._moves = np.exp(trans - trans.max())
         self._moves_in = np.ascontiguousarray(self._moves.T)
 
@@ -114,7 +115,9 @@ class Crf:
             # + trans[b, j], so never when score[i] + max(trans[i]) < score[b] +
             # min(trans[b]). Trained models are confident, so usually one tag is left.
             best = int(score.argmax())
-            reach = score + self._reach - (score[best] + self._lowest[best])
+            top = float(score[best])
+            floor = top + self._lowest[best] - 1e-6 * abs(top)
+            reach = score.astype(np.float64) + self._reach - floor
             kept = np.flatnonzero(reach >= 0)
             if len(kept) == 1:
                 back[t] = best
