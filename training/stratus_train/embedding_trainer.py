@@ -40,7 +40,7 @@ from stratus_train.network import (
     training_signature,
 )
 from stratus_train.optimizer import FusedAdam
-from stratus_train.threads import use_training_threads
+from stratus_train.threads import threads_for, use_training_threads
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -201,7 +201,7 @@ def train_network(
     name: str,
     progress: Progress,
 ) -> DietNetwork:
-    use_training_threads()
+    use_training_threads(threads_for(int(data.lengths.sum())))
     seed = config.get("random_seed")
     if seed is not None:
         keras.utils.set_random_seed(int(seed))

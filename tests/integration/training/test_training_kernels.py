@@ -6,6 +6,7 @@ diet_to_onnx for tf2onnx; each is compared here with the original on real Tensor
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -175,3 +176,12 @@ def test_tensorflow_import_leaves_matplotlib_out_but_importable() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "ok"
+
+
+def test_large_data_sets_train_on_every_core_small_bots_on_one() -> None:
+    from stratus_train.threads import PARALLEL_FROM_TOKENS, threads_for
+
+    cores = len(os.sched_getaffinity(0))
+    assert threads_for(300) == 1  # moodbot: a second thread only adds synchronisation
+    assert threads_for(PARALLEL_FROM_TOKENS - 1) == 1
+    assert threads_for(120_000) == cores  # CLINC150, SNIPS
