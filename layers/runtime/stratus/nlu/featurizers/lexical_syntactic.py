@@ -64,17 +64,8 @@ class LexicalSyntacticFeaturizer(Component):
             row: dict[str, str] = {}
             for position, relative in enumerate(self._offsets):
                 at = anchor + relative
-                if not 0 <= at < n:
-                    continue
-                token = tokens[at]
-                for feature in self.windows[position]:
-                    if feature == BOS:
-                        value: object = at == 0
-                    elif feature == EOS:
-                        value = at == n - 1
-                    else:
-                        value = FEATURE_FUNCTIONS[feature](token)
-                    row[f"{position}|{feature}"] = str(value)
+                if 0 <= at < n:
+                    row.update(self._token_features(position, tokens[at], at == 0, at == n - 1))
             rows.append(row)
         return rows
 
@@ -111,23 +102,30 @@ class LexicalSyntacticFeaturizer(Component):
             # Rasa's LexicalSyntacticFeaturizer gives no sentence features.
             message.sparse.append(SparseBlock(self.key, self.dim, sequence, None))
 
+    def _token_features(
+        self, position: int, token: Token, first: bool, last: bool
+    ) -> dict[str, str]:
+        """What one token gives at one window position: "<position>|<feature>" -> value."""
+        features: dict[str, str] = {}
+        for feature in self.windows[position]:
+            if feature == BOS:
+                value: object = first
+            elif feature == EOS:
+                value = last
+            else:
+                value = FEATURE_FUNCTIONS[feature](token)
+            features[f"{position}|{feature}"] = str(value)
+        return features
+
     def _columns(self, position: int, token: Token, first: bool, last: bool) -> list[int]:
-        """The columns a token sets at one window position (what `_raw_features` yields
-        for it, looked up in the index); they depend on the text and the two flags only."""
+        """The index columns of `_token_features`; they depend on the token's text and
+        the two flags only, so they are kept for reuse."""
         key = (position, token.text, first, last)
         cols = self._columns_of.get(key)
         if cols is None:
-            cols = []
-            for feature in dict.fromkeys(self.windows[position]):
-                if feature == BOS:
-                    value: object = first
-                elif feature == EOS:
-                    value = last
-                else:
-                    value = FEATURE_FUNCTIONS[feature](token)
-                col = self.index.get(f"{position}|{feature}", {}).get(str(value))
-                if col is not None:
-                    cols.append(col)
+            features = self._token_features(position, token, first, last)
+            found = (self.index.get(name, {}).get(value) for name, value in features.items())
+            cols = [col for col in found if col is not None]
             if len(self._columns_of) >= COLUMNS_KEPT:
                 self._columns_of.clear()
             self._columns_of[key] = cols
