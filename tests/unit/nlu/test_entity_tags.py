@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
+from stratus.nlu import entity_tags
 from stratus.nlu.entity_tags import (
     ENTITY,
     ROLE,
@@ -123,6 +124,24 @@ def test_crf_marginals_are_the_sums_over_all_paths(scale: float) -> None:
     assert np.allclose(crf.marginals(logits), expected, atol=1e-9)
     first = np.exp(logits[0] - logits[0].max())
     assert np.allclose(crf.marginals(logits[:1]), first / first.sum())
+
+
+@pytest.mark.parametrize("steps", [3, 40, 300])
+def test_crf_marginals_stay_exact_over_rescaled_stretches(
+    steps: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Sums go unscaled for `_rescale_every` steps (4 with these transitions): long
+    # messages cross many rescaled stretches without under- or overflowing (the log-space
+    # fallback must not be needed) and agree with the log-space forward-backward.
+    rng = np.random.default_rng(3)
+    tags = 40
+    trans = 12.0 * rng.normal(size=(tags, tags))
+    logits = 6.0 * rng.normal(size=(steps, tags))
+    expected = entity_tags._crf_marginals_in_log_space(logits, trans)
+    crf = Crf(trans)
+    assert 1 < crf._rescale_every < 10
+    monkeypatch.setattr(entity_tags, "_crf_marginals_in_log_space", None)
+    assert np.allclose(crf.marginals(logits), expected, rtol=1e-9, atol=1e-12)
 
 
 def test_inconsistent_bilou_is_repaired_as_rasa_does() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -73,14 +74,15 @@ def rank(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Top label and the ranking (Rasa's `rank_and_mask`: top-N, optionally renormalised)."""
     order = np.argsort(confidences, kind="stable")[::-1]
-    conf = confidences.astype(np.float64)
-    if 0 < ranking_length < len(conf):
+    if 0 < ranking_length < len(order):
         order = order[:ranking_length]
-        if renormalize:
-            kept = conf[order]
-            total = kept.sum()
-            if total > 0:
-                conf = conf.copy()
-                conf[order] = kept / total
-    ranking = [{"name": labels[i], "confidence": float(conf[i])} for i in order]
+    else:
+        renormalize = False
+    # Python floats from here: a parse builds dicts of a few labels, and indexing numpy
+    # arrays element by element costs more than the list conversion.
+    conf, kept = confidences.tolist(), order.tolist()
+    total = math.fsum(conf[i] for i in kept) if renormalize else 1.0
+    if not total > 0:
+        total = 1.0
+    ranking = [{"name": labels[i], "confidence": conf[i] / total} for i in kept]
     return dict(ranking[0]), ranking
