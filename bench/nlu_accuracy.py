@@ -41,7 +41,6 @@ DATASETS_DIR = REPO.parent / "shared" / "datasets"
 FULL_EPOCHS = 100
 LM_WEIGHTS = "sentence-transformers/all-MiniLM-L6-v2"
 VARIANTS = {"shared": ("shared",), "lm": ("lm",), "both": ("shared", "lm")}
-WARM_UP = 20
 
 sys.path.insert(0, str(HERE))
 from nlu_systems import SystemRun, run_rasa, run_stratus  # noqa: E402

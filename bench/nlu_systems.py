@@ -1,4 +1,5 @@
-"""The two systems the NLU benchmark runs: Stratus in process, Rasa 3.6 in its own venv."""
+"""The two systems the NLU benchmark runs: Stratus (trained in this process), Rasa 3.6 (in
+its own venv). Each parses the test set in a fresh process of its own, as its server would."""
 
 from __future__ import annotations
 
@@ -7,13 +8,13 @@ import json
 import os
 import resource
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-WARM_UP = 20
 
 
 @dataclass
@@ -42,7 +43,6 @@ def stratus_trainer() -> Any:
 def run_stratus(
     config_path: Path, train_data: Any, test_examples: list[Any], work: Path
 ) -> SystemRun:
-    from stratus.nlu.interpreter import Interpreter
     from stratus.shared.config import load_config
 
     config = load_config(config_path)
@@ -54,28 +54,40 @@ def run_stratus(
     # Training runs in this process: its high-water mark (earlier datasets of the run included).
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
-    started = time.perf_counter()
-    interpreter = Interpreter.load(model_dir)
-    load_seconds = time.perf_counter() - started
-    texts = [e.text for e in test_examples]
-    for text in texts[:WARM_UP]:
-        interpreter.parse(text)
-    parses, latencies = [], []
-    for text in texts:
-        t0 = time.perf_counter()
-        parses.append(interpreter.parse(text))
-        latencies.append((time.perf_counter() - t0) * 1000.0)
+    parsed = parse_in_fresh_process(model_dir, [e.text for e in test_examples], work)
     return SystemRun(
-        parses=parses,
+        parses=parsed["parses"],
         train_seconds=train_seconds,
         model_bytes=dir_bytes(model_dir),
-        latencies_ms=latencies,
+        latencies_ms=parsed["latencies_ms"],
         extra={
-            "load_seconds": load_seconds,
+            "load_seconds": parsed["load_seconds"],
             "model_dir": str(model_dir),
             "peak_rss_mb": peak_rss_mb,
         },
     )
+
+
+def parse_in_fresh_process(model_dir: Path, texts: list[str], work: Path) -> dict[str, Any]:
+    """Parses and latencies from bench/stratus_parse.py: a process that, like `stratus
+    run` and the Lambda functions, has never imported TensorFlow."""
+    texts_file, out_file = work / "texts.json", work / "stratus_parses.json"
+    texts_file.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
+    command = [
+        sys.executable,
+        str(HERE / "stratus_parse.py"),
+        "--model",
+        str(model_dir),
+        "--texts",
+        str(texts_file),
+        "--out",
+        str(out_file),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"Parsing with {model_dir} failed ({done.returncode}):\n{done.stderr}")
+    result: dict[str, Any] = json.loads(out_file.read_text(encoding="utf-8"))
+    return result
 
 
 def run_rasa(
