@@ -28,6 +28,7 @@ NOT_IN_THE_LAYER = {
     "s3transfer",
     "uvicorn",
     "httptools",
+    "uvloop",
     "tensorflow",
     "keras",
 }
