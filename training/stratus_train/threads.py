@@ -13,9 +13,9 @@ CLINC150 1.75x and SNIPS 1.8x faster with two threads than with one).
 from __future__ import annotations
 
 import logging
-import os
 
 from stratus_train.backend import tf
+from stratus_train.background import usable_cores
 
 logger = logging.getLogger(__name__)
 TRAINING_THREADS = 1
@@ -28,7 +28,7 @@ def threads_for(tokens_per_epoch: int) -> int:
     """One thread for a small data set, every core this process may use for a large one."""
     if tokens_per_epoch < PARALLEL_FROM_TOKENS:
         return TRAINING_THREADS
-    return max(TRAINING_THREADS, len(os.sched_getaffinity(0)))
+    return max(TRAINING_THREADS, usable_cores())
 
 
 def use_training_threads(threads: int = TRAINING_THREADS) -> bool:

@@ -6,7 +6,6 @@ diet_to_onnx for tf2onnx; each is compared here with the original on real Tensor
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -179,9 +178,10 @@ def test_tensorflow_import_leaves_matplotlib_out_but_importable() -> None:
 
 
 def test_large_data_sets_train_on_every_core_small_bots_on_one() -> None:
+    from stratus_train.background import usable_cores
     from stratus_train.threads import PARALLEL_FROM_TOKENS, threads_for
 
-    cores = len(os.sched_getaffinity(0))
+    cores = usable_cores()
     assert threads_for(300) == 1  # moodbot: a second thread only adds synchronisation
     assert threads_for(PARALLEL_FROM_TOKENS - 1) == 1
     assert threads_for(120_000) == cores  # CLINC150, SNIPS
