@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -142,6 +143,33 @@ def test_crf_marginals_stay_exact_over_rescaled_stretches(
     assert 1 < crf._rescale_every < 10
     monkeypatch.setattr(entity_tags, "_crf_marginals_in_log_space", None)
     assert np.allclose(crf.marginals(logits), expected, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("scale", [1.0, 2000.0])
+def test_marginals_of_a_span_are_those_rows_of_the_full_marginals(scale: float) -> None:
+    # At scale 2000 the probability-space sums underflow and the log-space fallback,
+    # sliced to the span, answers.
+    rng = np.random.default_rng(4)
+    logits, trans = scale * rng.normal(size=(9, 12)), scale * rng.normal(size=(12, 12))
+    crf = Crf(trans)
+    full = crf.marginals(logits)
+    for first, last in [(0, 8), (0, 0), (8, 8), (2, 5), (3, 3)]:
+        assert np.allclose(crf.marginals(logits, first, last), full[first : last + 1], atol=1e-12)
+
+
+def test_confidences_cover_the_tokens_from_the_first_to_the_last_tagged_one() -> None:
+    rng = np.random.default_rng(5)
+    logits, trans = rng.normal(size=(7, 5)), rng.normal(size=(5, 5))
+    crf = Crf(trans)
+    full = crf.marginals(logits)
+    path = [0, 0, 3, 0, 2, 0, 0]
+    confidences = crf.confidences(logits, path)
+    assert len(confidences) == len(path)
+    assert [math.isnan(c) for c in confidences] == [True, True, False, False, False, True, True]
+    assert confidences[2:5] == pytest.approx([full[2, 3], full[3, 0], full[4, 2]], abs=1e-12)
+    untagged = crf.confidences(logits, [0] * 7)
+    assert untagged == pytest.approx(full[:, 0].tolist(), abs=1e-12)
+    assert crf.confidences(logits[:0], []) == []
 
 
 def test_inconsistent_bilou_is_repaired_as_rasa_does() -> None:

@@ -95,6 +95,9 @@ class Crf:
         # [to, from]: a step's candidates are rows, so the best predecessor of each tag is
         # an argmax over contiguous memory.
         self._incoming = np.ascontiguousarray(trans.T, dtype=np.float32)
+        # [from, to]: when one tag is the only possible predecessor, its row (contiguous
+        # here, a strided column of `_incoming`) is what every tag receives.
+        self._outgoing = np.ascontiguousarray(trans, dtype=np.float32)
         self._tags = np.arange(trans.shape[0])
         # for the predecessor pruning in `best_path` (float64, with a margin for the
         # float32 rounding of the scores it stands in for)
@@ -129,7 +132,7 @@ class Crf:
             kept = np.flatnonzero(score + self._reach >= floor)  # in float64
             if len(kept) == 1:
                 back[t] = best
-                score = (self._incoming[:, best] + score[best]) + scores[t]
+                score = (self._outgoing[best] + score[best]) + scores[t]
                 continue
             if len(kept) * 4 < len(score):
                 few = self._incoming[:, kept] + score[kept]
@@ -150,15 +153,25 @@ class Crf:
 
         Rasa reports a softmax over Viterbi scores as confidence; the marginal
         (forward-backward) is the probability that this token really has this tag, which
-        is what a threshold on `confidence_entity` wants.
+        is what a threshold on `confidence_entity` wants. Only the tokens from the first
+        to the last tagged one (tag index 0 is "O") are computed, as no entity reads the
+        confidence of an "O" outside them; those are NaN (all are computed when no token
+        is tagged).
         """
-        if not path:
+        tagged = [t for t, tag in enumerate(path) if tag]
+        first, last = (tagged[0], tagged[-1]) if tagged else (0, len(path) - 1)
+        if last < first:
             return []
-        marginals = self.marginals(logits)
-        return [float(marginals[t, tag]) for t, tag in enumerate(path)]
+        marginals = self.marginals(logits, first, last)
+        confidences = [math.nan] * len(path)
+        for t in range(first, last + 1):
+            confidences[t] = float(marginals[t - first, path[t]])
+        return confidences
 
-    def marginals(self, logits: np.ndarray) -> np.ndarray:
-        """[steps, tags]: each token's tag probabilities under the CRF (forward-backward).
+    def marginals(self, logits: np.ndarray, first: int = 0, last: int | None = None) -> np.ndarray:
+        """[steps, tags]: each token's tag probabilities under the CRF (forward-backward);
+        with `first`/`last`, only the rows of those tokens (inclusive), which need the
+        forward sums up to `last` and the backward sums down to `first`.
 
         Computed in probability space (a matrix-vector product per step instead of a
         log-sum-exp over all tag pairs: SNIPS' 157 tags cost ~1.6 ms per message that
@@ -168,6 +181,7 @@ class Crf:
         """
         logits = np.asarray(logits, dtype=np.float64)
         n_steps = logits.shape[0]
+        last = n_steps - 1 if last is None else last
         emissions = np.exp(logits - logits.max(axis=1, keepdims=True))
         alpha = np.empty_like(emissions)
         beta = np.empty_like(emissions)
@@ -175,18 +189,18 @@ class Crf:
         beta[-1] = 1.0
         moves, every = self._moves, self._rescale_every
         with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-            for t in range(1, n_steps):
+            for t in range(1, last + 1):
                 np.multiply(alpha[t - 1] @ moves, emissions[t], out=alpha[t])
                 if t % every == 0:
                     alpha[t] /= alpha[t].sum()
-            for t in range(n_steps - 2, -1, -1):
+            for t in range(n_steps - 2, first - 1, -1):
                 np.dot(moves, emissions[t + 1] * beta[t + 1], out=beta[t])
                 if (n_steps - 1 - t) % every == 0:
                     beta[t] /= beta[t].sum()
-            joint = alpha * beta
+            joint = alpha[first : last + 1] * beta[first : last + 1]
             marginals = joint / joint.sum(axis=1, keepdims=True)
         if not np.isfinite(marginals).all():
-            return _crf_marginals_in_log_space(logits, self.transitions)
+            return _crf_marginals_in_log_space(logits, self.transitions)[first : last + 1]
         return marginals
 
 

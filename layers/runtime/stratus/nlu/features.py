@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
-from stratus.nlu.message import Message
+from stratus.nlu.message import Message, SparseRow
 
 # Input names of every exported NLU model.
 SEQ_IDS, SEQ_VALS, SENT_IDS, SENT_VALS, MASK = (
@@ -23,6 +24,7 @@ SEQ_IDS, SEQ_VALS, SENT_IDS, SENT_VALS, MASK = (
     "mask",
 )
 SEQ_DENSE, SENT_DENSE = "seq_dense", "sent_dense"
+_PAD = (0, 0.0)  # a padding cell: column 0 with weight 0
 
 
 @dataclass(frozen=True)
@@ -84,49 +86,60 @@ def build_inputs(
     batch = len(messages)
     lengths = [n_tokens(m, max_tokens) for m in messages]
     steps = max([1, *lengths])
-    seq_rows: list[list[list[tuple[int, float]]]] = []
-    sent_rows: list[list[tuple[int, float]]] = []
+    seq_rows: list[list[SparseRow]] = []
+    sent_rows: list[SparseRow] = []
     for m, length in zip(messages, lengths):
-        rows: list[list[tuple[int, float]]] = [[] for _ in range(length)]
-        sentence: list[tuple[int, float]] = []
+        rows: list[SparseRow] = [[] for _ in range(length)]
+        sentence: SparseRow = []
         for block in m.sparse:
             base = offsets.get(block.featurizer)
             if base is None:
                 continue
-            for row, cells in zip(rows, block.sequence):
-                row.extend((base + c, v) for c, v in cells)
-            if block.sentence:
-                sentence.extend((base + c, v) for c, v in block.sentence)
+            if base:
+                for row, cells in zip(rows, block.sequence):
+                    row.extend([(base + c, v) for c, v in cells])
+                sentence.extend([(base + c, v) for c, v in block.sentence or ()])
+            else:  # the first block's columns are already the model's
+                for row, cells in zip(rows, block.sequence):
+                    row.extend(cells)
+                sentence.extend(block.sentence or ())
         seq_rows.append(rows)
         sent_rows.append(sentence)
     nnz = max([1, *(len(r) for rows in seq_rows for r in rows)])
     sent_nnz = max([1, *(len(r) for r in sent_rows)])
-    seq_ids = np.zeros((batch, steps, nnz), dtype=np.int64)
-    seq_vals = np.zeros((batch, steps, nnz), dtype=np.float32)
-    sent_ids = np.zeros((batch, sent_nnz), dtype=np.int64)
-    sent_vals = np.zeros((batch, sent_nnz), dtype=np.float32)
+    # Every (column, value) cell, padded with (0, 0.0), goes into one flat list that
+    # numpy reads in one call: a slice assignment per token row costs more at serving's
+    # batch of one.
+    seq_cells: SparseRow = []
+    for rows in seq_rows:
+        for row in rows:
+            seq_cells.extend(row)
+            seq_cells.extend([_PAD] * (nnz - len(row)))
+        seq_cells.extend([_PAD] * (nnz * (steps - len(rows))))
+    sent_cells: SparseRow = []
+    for sentence in sent_rows:
+        sent_cells.extend(sentence)
+        sent_cells.extend([_PAD] * (sent_nnz - len(sentence)))
+    seq = _cell_array(seq_cells).reshape(batch, steps, nnz, 2)
+    sent = _cell_array(sent_cells).reshape(batch, sent_nnz, 2)
     mask = np.zeros((batch, steps), dtype=np.float32)
-    for b, (rows, sentence) in enumerate(zip(seq_rows, sent_rows)):
-        mask[b, : lengths[b]] = 1.0
-        for t, row in enumerate(rows):
-            if row:
-                cols, vals = zip(*row)
-                seq_ids[b, t, : len(row)] = cols
-                seq_vals[b, t, : len(row)] = vals
-        if sentence:
-            cols, vals = zip(*sentence)
-            sent_ids[b, : len(sentence)] = cols
-            sent_vals[b, : len(sentence)] = vals
+    for b, length in enumerate(lengths):
+        mask[b, :length] = 1.0
     inputs: dict[str, np.ndarray] = {
-        SEQ_IDS: seq_ids,
-        SEQ_VALS: seq_vals,
-        SENT_IDS: sent_ids,
-        SENT_VALS: sent_vals,
+        SEQ_IDS: seq[..., 0].astype(np.int64),
+        SEQ_VALS: seq[..., 1].astype(np.float32),
+        SENT_IDS: sent[..., 0].astype(np.int64),
+        SENT_VALS: sent[..., 1].astype(np.float32),
         MASK: mask,
     }
     if layout.dense:
         inputs.update(_dense_inputs(messages, layout, lengths, steps))
     return inputs
+
+
+def _cell_array(cells: SparseRow) -> np.ndarray:
+    """[cells, 2] float64 (columns are exact: below 2**53)."""
+    return np.fromiter(chain.from_iterable(cells), dtype=np.float64, count=2 * len(cells))
 
 
 def _dense_inputs(
