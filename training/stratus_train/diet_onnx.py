@@ -26,7 +26,7 @@ from stratus.nlu.features import (
 )
 from stratus.nlu.onnx_model import LABEL_SCORES, TAG_LOGITS
 from stratus_train.layers import Ffnn, MaskedDense, SparseDense
-from stratus_train.onnx_graph import OnnxGraph, float_tensor, int64_tensor
+from stratus_train.onnx_graph import Block, OnnxGraph, float_tensor, int64_tensor
 
 
 def _kernel(layer: MaskedDense | SparseDense) -> np.ndarray:
@@ -82,19 +82,27 @@ def _positions(g: OnnxGraph, x: str, encoder: Any) -> str:
 def _encoder(g: OnnxGraph, h: str, full_mask: str, encoder: Any) -> str:
     # Padded keys are masked out of every query's softmax, as `TransformerEncoder.call`.
     allowed = g.op("Cast", [full_mask], to=TensorProto.INT32)  # [B, T + 1]
-    x = _masked_dense(g, h, encoder.embed)
-    x = _positions(g, g.op("Mul", [x, g.const(math.sqrt(encoder.size))]), encoder)
-    for block in encoder.blocks:
-        layers = {
-            "norm1": block.norm_attention,
-            "qkv": block.qkv,
-            "out": block.attention_out,
-            "norm2": block.norm_ffn,
-            "ffn_in": block.ffn_in,
-            "ffn_out": block.ffn_out,
-        }
-        x = g.attention_block(x, allowed, block.heads, block.size, layers)
-    return g.gelu(g.layer_norm(x, encoder.norm))  # the GELU after Rasa's encoder
+    # embed(h) * sqrt(size), the scale folded into the (linear) layer's weights
+    assert encoder.embed.activation is None
+    scale = np.float32(math.sqrt(encoder.size))
+    x = g.matmul(h, _kernel(encoder.embed) * scale, encoder.embed.bias.numpy() * scale)
+    x = _positions(g, x, encoder)
+    blocks = [
+        Block(
+            block.heads,
+            block.size,
+            {
+                "norm1": block.norm_attention,
+                "qkv": block.qkv,
+                "out": block.attention_out,
+                "norm2": block.norm_ffn,
+                "ffn_in": block.ffn_in,
+                "ffn_out": block.ffn_out,
+            },
+        )
+        for block in encoder.blocks
+    ]
+    return g.gelu(g.transformer(x, allowed, blocks, encoder.norm))  # the GELU after Rasa's encoder
 
 
 def diet_to_onnx(net: Any) -> onnx.ModelProto:
@@ -131,11 +139,15 @@ def diet_to_onnx(net: Any) -> onnx.ModelProto:
         labels = net.label_embeddings(training=False).numpy()
         g.output("MatMul", [text, g.const(labels.T, "labels")], LABEL_SCORES)
         outputs.append(float_tensor(LABEL_SCORES, ["batch", len(net.spec.labels)]))
-    entity_probs = None
+    entity_logits, entity_probs = None, None
     for kind, head in net.tag_heads.items():
         assert tokens is not None  # tag heads make `needs_tokens` true
         features = tokens
-        if kind != "entity" and entity_probs is not None:
+        if kind != "entity" and entity_logits is not None:
+            # Roles and groups read the entity probabilities; onnxruntime would run this
+            # softmax even when nothing reads it, so it exists only for them.
+            if entity_probs is None:
+                entity_probs = g.op("Softmax", [entity_logits], axis=-1)
             features = g.op("Concat", [tokens, entity_probs], axis=-1)
         name = TAG_LOGITS.format(kind=kind)
         logits = g.output(
@@ -143,7 +155,7 @@ def diet_to_onnx(net: Any) -> onnx.ModelProto:
         )
         outputs.append(float_tensor(name, ["batch", "tokens", len(net.spec.tags[kind])]))
         if kind == "entity":
-            entity_probs = g.op("Softmax", [logits], axis=-1)
+            entity_logits = logits
     inputs = [
         int64_tensor(SEQ_IDS, ["batch", "tokens", "seq_cells"]),
         float_tensor(SEQ_VALS, ["batch", "tokens", "seq_cells"]),

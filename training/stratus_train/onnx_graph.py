@@ -9,6 +9,7 @@ accepted, so a mistake here cannot ship silently.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,15 @@ IR_VERSION = 8
 ORT_DOMAIN = "com.microsoft"
 ORT_OPSET = 1
 _INT64_MAX = np.iinfo(np.int64).max
+
+
+@dataclass(frozen=True)
+class Block:
+    """One transformer layer: its head count, width and Keras layers by role."""
+
+    heads: int
+    size: int
+    layers: dict[str, Any]
 
 
 class OnnxGraph:
@@ -86,31 +96,79 @@ class OnnxGraph:
     def slice_from(self, x: str, start: int, axis: int) -> str:
         return self.op("Slice", [x, self.ints([start]), self.ints([_INT64_MAX]), self.ints([axis])])
 
-    def attention_block(
-        self, x: str, allowed: str, heads: int, size: int, layers: dict[str, Any]
-    ) -> str:
-        """Pre-norm transformer layer: LN -> self-attention -> residual; LN -> GELU FFN ->
-        residual. `layers` names the Keras layers: norm1, qkv, out, norm2, ffn_in, ffn_out
-        (qkv one Dense of 3 * size, laid out [3, heads, depth], which is the layout of
-        onnxruntime's Attention weights); `allowed` is an int32 mask, [B, T] (which keys
-        are real) or [B, T, T] (which key each query may see)."""
-        qkv = layers["qkv"]
-        attended = self.op(
-            "Attention",
-            [
-                self.layer_norm(x, layers["norm1"]),
-                self.const(qkv.kernel.numpy(), "w"),
-                self.const(qkv.bias.numpy(), "b"),
-                allowed,
-            ],
-            domain=ORT_DOMAIN,
-            num_heads=heads,
-            # what TensorFlow adds to a masked logit (softmax then gives it exactly 0)
-            mask_filter_value=-1e9,
+    def skip_layer_norm(
+        self, x: str, skip: str, bias: Any, layer: Any, keep_sum: bool
+    ) -> tuple[str, str | None]:
+        """layer_norm(x + skip + bias) in one onnxruntime kernel, and (with `keep_sum`) the
+        sum itself: a residual connection, the bias of the dense layer before it and the
+        layer norm after it, which are four nodes in the standard opset."""
+        normed, total = self.name("skipln"), self.name("residual")
+        inputs = [
+            x,
+            skip,
+            self.const(layer.gamma.numpy(), "g"),
+            self.const(layer.beta.numpy(), "b"),
+            self.const(bias, "b"),
+        ]
+        outputs = [normed, "", "", total] if keep_sum else [normed]
+        self.nodes.append(
+            helper.make_node(
+                "SkipLayerNormalization",
+                inputs,
+                outputs,
+                domain=ORT_DOMAIN,
+                epsilon=float(layer.epsilon),
+            )
         )
-        x = self.op("Add", [x, self.dense(attended, layers["out"])])
-        hidden = self.dense_gelu(self.layer_norm(x, layers["norm2"]), layers["ffn_in"])
-        return self.op("Add", [x, self.dense(hidden, layers["ffn_out"])])
+        return normed, total if keep_sum else None
+
+    def transformer(self, x: str, allowed: str, blocks: list[Block], final_norm: Any) -> str:
+        """Pre-norm transformer layers, then `final_norm`; returns the normalised output.
+
+        Each layer: LN -> self-attention -> residual; LN -> GELU FFN -> residual. A
+        `Block` names its Keras layers (norm1, qkv, out, norm2, ffn_in, ffn_out; qkv one
+        Dense of 3 * size laid out [3, heads, depth], which is the layout of
+        onnxruntime's Attention weights); `allowed` is an int32 mask, [B, T] (which keys
+        are real) or [B, T, T] (which key each query may see). Every residual sum is
+        taken inside the layer norm that reads it (SkipLayerNormalization), with the bias
+        of the dense layer before it.
+        """
+        if not blocks:
+            return self.layer_norm(x, final_norm)
+        normed = self.layer_norm(x, blocks[0].layers["norm1"])
+        for i, block in enumerate(blocks):
+            layers = block.layers
+            qkv, out = layers["qkv"], layers["out"]
+            attended = self.op(
+                "Attention",
+                [
+                    normed,
+                    self.const(qkv.kernel.numpy(), "w"),
+                    self.const(qkv.bias.numpy(), "b"),
+                    allowed,
+                ],
+                domain=ORT_DOMAIN,
+                num_heads=block.heads,
+                # what TensorFlow adds to a masked logit (softmax then gives it exactly 0)
+                mask_filter_value=-1e9,
+            )
+            projected = self.op("MatMul", [attended, self.const(out.kernel.numpy(), "w")])
+            normed, x_sum = self.skip_layer_norm(
+                projected, x, out.bias.numpy(), layers["norm2"], keep_sum=True
+            )
+            assert x_sum is not None
+            x = x_sum
+            hidden = self.dense_gelu(normed, layers["ffn_in"])
+            ffn_out = layers["ffn_out"]
+            ffn = self.op("MatMul", [hidden, self.const(ffn_out.kernel.numpy(), "w")])
+            last = i == len(blocks) - 1
+            next_norm = final_norm if last else blocks[i + 1].layers["norm1"]
+            normed, x_sum = self.skip_layer_norm(
+                ffn, x, ffn_out.bias.numpy(), next_norm, keep_sum=not last
+            )
+            if x_sum is not None:
+                x = x_sum
+        return normed
 
     def model(
         self,
@@ -118,10 +176,21 @@ class OnnxGraph:
         inputs: list[onnx.ValueInfoProto],
         outputs: list[onnx.ValueInfoProto],
     ) -> onnx.ModelProto:
-        """The checked model; inputs no node reads are left out (as tf2onnx does)."""
-        used = {i for node in self.nodes for i in node.input}
+        """The checked model; nodes no output depends on are dropped (onnxruntime would
+        still run them), and so are the inputs and weights nothing reads (as tf2onnx)."""
+        needed = {o.name for o in outputs}
+        nodes = []
+        for node in reversed(self.nodes):
+            if needed.intersection(node.output):
+                nodes.append(node)
+                needed.update(node.input)
+        nodes.reverse()
         graph = helper.make_graph(
-            self.nodes, name, [i for i in inputs if i.name in used], outputs, self.weights
+            nodes,
+            name,
+            [i for i in inputs if i.name in needed],
+            outputs,
+            [w for w in self.weights if w.name in needed],
         )
         opsets = [helper.make_opsetid("", OPSET), helper.make_opsetid(ORT_DOMAIN, ORT_OPSET)]
         model = helper.make_model(graph, opset_imports=opsets)

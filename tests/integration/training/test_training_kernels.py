@@ -185,3 +185,38 @@ def test_large_data_sets_train_on_every_core_small_bots_on_one() -> None:
     assert threads_for(300) == 1  # moodbot: a second thread only adds synchronisation
     assert threads_for(PARALLEL_FROM_TOKENS - 1) == 1
     assert threads_for(120_000) == cores  # CLINC150, SNIPS
+
+
+def test_exported_graphs_hold_only_what_their_outputs_need() -> None:
+    # onnxruntime runs every node it is given, even one whose result nothing reads.
+    from onnx import helper
+
+    from stratus_train.onnx_graph import OnnxGraph, float_tensor
+
+    g = OnnxGraph()
+    kept = g.op("Relu", ["x"])
+    g.op("Softmax", [g.op("Mul", [kept, g.const(np.ones(3), "unused")])], axis=-1)
+    g.nodes.append(helper.make_node("Add", [kept, g.const(np.ones(3), "one")], ["y"]))
+    model = g.model(
+        "m",
+        [float_tensor("x", ["batch", 3]), float_tensor("z", ["batch", 3])],
+        [float_tensor("y", ["batch", 3])],
+    )
+    assert [n.op_type for n in model.graph.node] == ["Relu", "Add"]
+    assert [i.name for i in model.graph.input] == ["x"]
+    assert [w.name for w in model.graph.initializer] == [model.graph.node[1].input[1]]
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    x = np.array([[-1.0, 0.5, 2.0]], dtype=np.float32)
+    np.testing.assert_allclose(session.run(None, {"x": x})[0], np.maximum(x, 0) + 1)
+
+
+def test_a_diet_without_roles_or_groups_has_no_entity_softmax() -> None:
+    from stratus_train.diet_onnx import diet_to_onnx
+    from stratus_train.layers import bake_masks
+
+    layout = FeatureLayout((("words", 30),))
+    net = _diet(layout, {"entity": ["O", "U-city"]})
+    bake_masks(net)
+    ops = [n.op_type for n in diet_to_onnx(net).graph.node]
+    assert "Softmax" not in ops
+    assert ops.count("SkipLayerNormalization") == 2 * DIET_DEFAULTS["number_of_transformer_layers"]
