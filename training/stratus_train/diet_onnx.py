@@ -24,7 +24,7 @@ from stratus.nlu.features import (
     SEQ_IDS,
     SEQ_VALS,
 )
-from stratus.nlu.onnx_model import LABEL_SCORES, TAG_LOGITS
+from stratus.nlu.onnx_model import LABEL_CONFIDENCES, LABEL_SCORES, TAG_LOGITS
 from stratus_train.layers import Ffnn, MaskedDense, SparseDense
 from stratus_train.onnx_graph import Block, OnnxGraph, float_tensor, int64_tensor
 
@@ -137,8 +137,10 @@ def diet_to_onnx(net: Any) -> onnx.ModelProto:
     if net.spec.labels:
         text = g.dense(cls, net.text_embed)
         labels = net.label_embeddings(training=False).numpy()
-        g.output("MatMul", [text, g.const(labels.T, "labels")], LABEL_SCORES)
-        outputs.append(float_tensor(LABEL_SCORES, ["batch", len(net.spec.labels)]))
+        scores = g.output("MatMul", [text, g.const(labels.T, "labels")], LABEL_SCORES)
+        g.output("Softmax", [scores], LABEL_CONFIDENCES, axis=-1)
+        for name in (LABEL_SCORES, LABEL_CONFIDENCES):
+            outputs.append(float_tensor(name, ["batch", len(net.spec.labels)]))
     entity_logits, entity_probs = None, None
     for kind, head in net.tag_heads.items():
         assert tokens is not None  # tag heads make `needs_tokens` true

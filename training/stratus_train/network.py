@@ -23,7 +23,7 @@ from stratus.nlu.features import (
     SEQ_VALS,
     FeatureLayout,
 )
-from stratus.nlu.onnx_model import LABEL_SCORES, TAG_LOGITS
+from stratus.nlu.onnx_model import LABEL_CONFIDENCES, LABEL_SCORES, TAG_LOGITS
 from stratus_train.backend import keras, tf
 from stratus_train.crf import crf_nll
 from stratus_train.layers import Ffnn, MaskedDense, SparseDense, TransformerEncoder, gelu
@@ -202,6 +202,8 @@ class DietNetwork(keras.Model):
         if self.spec.labels:
             text = self.text_embed(cls)
             out[LABEL_SCORES] = tf.matmul(text, self.label_embeddings(training), transpose_b=True)
+            if not training:  # what the exported graph also gives serving
+                out[LABEL_CONFIDENCES] = tf.nn.softmax(out[LABEL_SCORES])
         entity_probs = None
         for kind, head in self.tag_heads.items():
             features = tokens

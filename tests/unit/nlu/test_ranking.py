@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from stratus.nlu.onnx_model import rank
+from stratus.nlu.onnx_model import LABEL_CONFIDENCES, LABEL_SCORES, label_confidences, rank
 
 LABELS = ["greet", "goodbye", "affirm", "deny"]
 CONFIDENCES = np.array([0.1, 0.5, 0.3, 0.1], dtype=np.float32)
@@ -33,3 +33,16 @@ def test_a_full_ranking_is_not_renormalised_and_ties_keep_the_later_label_first(
     _, ranking = rank(LABELS, CONFIDENCES, 0, renormalize=True)
     assert [r["name"] for r in ranking] == ["goodbye", "affirm", "deny", "greet"]
     assert ranking[-1]["confidence"] == pytest.approx(0.1)
+
+
+def test_label_confidences_come_from_the_graph_or_from_older_models_scores() -> None:
+    scores = np.array([[1.0, 3.0, 2.0], [0.0, 0.0, 0.0]], dtype=np.float32)
+    expected = np.exp(scores[0]) / np.exp(scores[0]).sum()
+    # models exported before the graph had the softmax: computed from the scores
+    assert label_confidences({LABEL_SCORES: scores}, 0) == pytest.approx(expected)
+    assert label_confidences({LABEL_SCORES: scores}, 1) == pytest.approx([1 / 3] * 3)
+    graph = np.array([[0.2, 0.7, 0.1]], dtype=np.float32)
+    assert label_confidences({LABEL_SCORES: scores[:1], LABEL_CONFIDENCES: graph}, 0) is not None
+    assert label_confidences({LABEL_SCORES: scores[:1], LABEL_CONFIDENCES: graph}, 0).tolist() == (
+        graph[0].tolist()
+    )

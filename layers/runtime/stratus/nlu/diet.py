@@ -17,7 +17,7 @@ from stratus.nlu.entity_tags import (
     entities_from_tags,
 )
 from stratus.nlu.message import Message
-from stratus.nlu.onnx_model import LABEL_SCORES, TAG_LOGITS, OnnxModel, rank, softmax
+from stratus.nlu.onnx_model import TAG_LOGITS, OnnxModel, label_confidences, rank
 
 logger = logging.getLogger(__name__)
 
@@ -109,19 +109,20 @@ class DIETClassifier(Component):
         out = self.model.run(messages) if self.model and messages else None
         for b, message in enumerate(messages):
             if self.config["intent_classification"]:
-                self._set_intent(message, out[LABEL_SCORES][b] if out and self.labels else None)
+                confidences = label_confidences(out, b) if out and self.labels else None
+                self._set_intent(message, confidences)
             if self.config["entity_recognition"]:
                 found = self._entities(message, out, b) if out else []
                 message.entities = (message.entities or []) + found
 
-    def _set_intent(self, message: Message, scores: np.ndarray | None) -> None:
-        if scores is None or scores.size == 0:
+    def _set_intent(self, message: Message, confidences: np.ndarray | None) -> None:
+        if confidences is None or confidences.size == 0:
             message.intent = {"name": None, "confidence": 0.0}
             message.intent_ranking = []
             return
         renormalize = bool(self.config["renormalize_confidences"])
         message.intent, message.intent_ranking = rank(
-            self.labels, softmax(scores), int(self.config["ranking_length"]), renormalize
+            self.labels, confidences, int(self.config["ranking_length"]), renormalize
         )
 
     def _entities(

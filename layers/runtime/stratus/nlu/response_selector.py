@@ -11,7 +11,7 @@ import numpy as np
 from stratus.nlu.component import Component
 from stratus.nlu.diet import DIET_DEFAULTS
 from stratus.nlu.message import Message
-from stratus.nlu.onnx_model import LABEL_SCORES, OnnxModel, rank, softmax
+from stratus.nlu.onnx_model import OnnxModel, label_confidences, rank
 
 DEFAULT_SELECTOR_KEY = "default"
 UTTER_PREFIX = "utter_"
@@ -82,21 +82,21 @@ class ResponseSelector(Component):
     def process(self, messages: list[Message]) -> None:
         out = self.model.run(messages) if self.model and self.labels and messages else None
         for b, message in enumerate(messages):
-            scores = out[LABEL_SCORES][b] if out is not None else None
-            prediction = self._prediction(scores)
+            confidences = label_confidences(out, b) if out is not None else None
+            prediction = self._prediction(confidences)
             selector = dict(message.response_selector or {})
             selector["all_retrieval_intents"] = list(self.all_retrieval_intents)
             selector[self.selector_key] = prediction
             message.response_selector = selector
 
-    def _prediction(self, scores: np.ndarray | None) -> dict[str, Any]:
-        if scores is None or scores.size == 0:
+    def _prediction(self, confidences: np.ndarray | None) -> dict[str, Any]:
+        if confidences is None or confidences.size == 0:
             top: dict[str, Any] = {"name": None, "confidence": 0.0}
             ranking: list[dict[str, Any]] = []
         else:
             renormalize = bool(self.config["renormalize_confidences"])
             top, ranking = rank(
-                self.labels, softmax(scores), int(self.config["ranking_length"]), renormalize
+                self.labels, confidences, int(self.config["ranking_length"]), renormalize
             )
         key = top["name"]
         # Rasa formats the missing key into the action name, hence "utter_None".
