@@ -102,7 +102,7 @@ class Crf:
         # for the predecessor pruning in `best_path` (float64, with a margin for the
         # float32 rounding of the scores it stands in for)
         self._reach = trans.max(axis=1) + 1e-3 * (1.0 + np.abs(trans).max())
-        self._lowest = trans.min(axis=1)
+        self._lowest = trans.min(axis=1).tolist()  # read one value per step
         self._moves = np.exp(trans - trans.max())
         # `marginals` leaves its forward and backward sums unscaled for this many steps:
         # with each step's emissions scaled to a maximum of 1, a step changes a sum by a
@@ -119,8 +119,9 @@ class Crf:
         # float32, as the network computed the scores (and as Rasa's CRF decodes them).
         scores = np.asarray(logits, dtype=np.float32)
         score = scores[0]
-        back = np.empty((n_steps, scores.shape[1]), dtype=np.intp)
-        candidates = np.empty_like(self._incoming)  # [to, from]
+        # each step's best predecessor of every tag: one tag for all of them, or an array
+        back: list[int | np.ndarray] = [0] * n_steps
+        reach, lowest = self._reach, self._lowest
         for t in range(1, n_steps):
             # Only a tag within reach of the best one can be any tag's best predecessor:
             # tag i beats the best tag b into j only if score[i] + trans[i, j] >= score[b]
@@ -128,23 +129,28 @@ class Crf:
             # min(trans[b]). Trained models are confident, so usually one tag is left.
             best = int(score.argmax())
             top = float(score[best])
-            floor = top + self._lowest[best] - 1e-6 * abs(top)
-            kept = np.flatnonzero(score + self._reach >= floor)  # in float64
-            if len(kept) == 1:
+            floor = top + lowest[best] - 1e-6 * abs(top)
+            within = score + reach  # in float64
+            within[best] = -np.inf
+            if within.max() < floor:
                 back[t] = best
-                score = (self._outgoing[best] + score[best]) + scores[t]
+                score = (self._outgoing[best] + top) + scores[t]
                 continue
+            within[best] = np.inf
+            kept = np.flatnonzero(within >= floor)
             if len(kept) * 4 < len(score):
                 few = self._incoming[:, kept] + score[kept]
                 back[t] = kept[few.argmax(axis=1)]
                 score = few.max(axis=1) + scores[t]
                 continue
-            np.add(self._incoming, score, out=candidates)
-            back[t] = candidates.argmax(axis=1)
-            score = candidates[self._tags, back[t]] + scores[t]
+            candidates = self._incoming + score
+            pointers = candidates.argmax(axis=1)
+            back[t] = pointers
+            score = candidates[self._tags, pointers] + scores[t]
         path = [int(score.argmax())]
         for t in range(n_steps - 1, 0, -1):
-            path.append(int(back[t, path[-1]]))
+            pointer = back[t]
+            path.append(pointer if isinstance(pointer, int) else int(pointer[path[-1]]))
         path.reverse()
         return path
 
