@@ -219,5 +219,3 @@ def test_a_diet_without_roles_or_groups_has_no_entity_softmax() -> None:
     bake_masks(net)
     nodes = diet_to_onnx(net).graph.node
     assert not [n.op_type for n in nodes if "entity_logits" in n.input]
-    ops = [n.op_type for n in nodes]
-    assert ops.count("SkipLayerNormalization") == 2 * DIET_DEFAULTS["number_of_transformer_layers"]
