@@ -1,7 +1,7 @@
 """NLU accuracy benchmark: Stratus (and, with --peer rasa, Rasa 3.6) on public datasets.
 
     .venv/bin/python bench/nlu_accuracy.py [--datasets snips,hwu64,banking77,clinc150]
-        [--folds 1|all] [--epochs N] [--peer rasa] [--json out.json]
+        [--folds 1|all] [--epochs N] [--peer rasa [--peer-only]] [--json out.json]
         [--config-variant shared|lm|both]
 
 Both systems train the same shared config (Rasa's default pipeline without
@@ -289,9 +289,12 @@ def run_dataset(
             flush=True,
         )
         n_train = len(train_examples)
-        stratus_run = run_stratus(config_path, train_data, test_examples, split_work / "stratus")
-        per_system["stratus"].append(score(split, test_examples, stratus_run, n_train))
-        print(f"  stratus: trained in {stratus_run.train_seconds:.1f} s", flush=True)
+        if not args.peer_only:
+            stratus_run = run_stratus(
+                config_path, train_data, test_examples, split_work / "stratus"
+            )
+            per_system["stratus"].append(score(split, test_examples, stratus_run, n_train))
+            print(f"  stratus: trained in {stratus_run.train_seconds:.1f} s", flush=True)
         if args.peer == "rasa" and variant == "shared":
             rasa_run = run_rasa(
                 args.rasa_venv, config_path, train_file, test_examples, split_work / "rasa"
@@ -349,6 +352,11 @@ def main(argv: list[str] | None = None) -> int:
         "--seed", type=int, default=None, help="DIET's random_seed, both systems (default: none)"
     )
     parser.add_argument("--peer", choices=["rasa"], default=None, help="also run Rasa 3.6")
+    parser.add_argument(
+        "--peer-only",
+        action="store_true",
+        help="run the peer alone (a long run whose Stratus figures are from another run)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="save all figures here")
     parser.add_argument("--datasets-dir", type=Path, default=DATASETS_DIR)
     parser.add_argument("--work", type=Path, default=None, help="keep models here (default: temp)")
@@ -367,6 +375,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in names if n not in DATASETS]
     if unknown:
         parser.error(f"unknown dataset(s) {unknown}; choose from {', '.join(DATASETS)}")
+    if args.peer_only and not args.peer:
+        parser.error("--peer-only needs --peer rasa")
     if args.peer == "rasa" and args.rasa_venv is None:
         installed = subprocess.run(
             ["bash", str(HERE / "peer_rasa.sh")], check=True, capture_output=True, text=True

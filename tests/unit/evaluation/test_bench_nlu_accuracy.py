@@ -96,3 +96,9 @@ def test_table_names_the_comparison_and_the_entity_metric(bench: ModuleType) -> 
     assert "equal epochs (5)" in quick and "98.71" in quick
     assert "entity F1, exact-span micro (%)" in quick
     assert "full (100 epochs)" in bench.table([result], 100)
+
+
+def test_peer_only_needs_the_peer(bench: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        bench.main(["--datasets", "snips", "--peer-only"])
+    assert "--peer-only needs --peer rasa" in capsys.readouterr().err
