@@ -88,6 +88,15 @@ def function_folders(build_dir: Path | None) -> dict[str, Path]:
     return folders
 
 
+def pinned_boto3() -> str:
+    """pyproject's boto3 requirement: the import check's stand-in for the runtime's own
+    (unpinned, pip took the newest and warned that it is not the one Stratus pins)."""
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return next(d for d in project["dependencies"] if d.replace(" ", "").startswith("boto3=="))
+
+
 def import_check(layers: dict[str, Path]) -> None:
     """Import the serving stack under python3.12 from the layers and boto3 only."""
     python = shutil.which("python3.12")
@@ -99,7 +108,7 @@ def import_check(layers: dict[str, Path]) -> None:
             [
                 *(sys.executable, "-m", "pip", "install", "--quiet", "--no-compile"),
                 *("--disable-pip-version-check", "--only-binary=:all:"),
-                *("--python-version", "3.12", "--target", runtime, "boto3"),
+                *("--python-version", "3.12", "--target", runtime, pinned_boto3()),
             ],
             check=True,
         )
