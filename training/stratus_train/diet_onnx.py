@@ -26,7 +26,7 @@ from stratus.nlu.features import (
 )
 from stratus.nlu.onnx_model import LABEL_CONFIDENCES, LABEL_SCORES, TAG_LOGITS
 from stratus_train.layers import Ffnn, MaskedDense, SparseDense
-from stratus_train.onnx_graph import Block, OnnxGraph, float_tensor, int64_tensor
+from stratus_train.onnx_graph import OnnxGraph, float_tensor, int64_tensor
 
 
 def _kernel(layer: MaskedDense | SparseDense) -> np.ndarray:
@@ -87,22 +87,17 @@ def _encoder(g: OnnxGraph, h: str, full_mask: str, encoder: Any) -> str:
     scale = np.float32(math.sqrt(encoder.size))
     x = g.matmul(h, _kernel(encoder.embed) * scale, encoder.embed.bias.numpy() * scale)
     x = _positions(g, x, encoder)
-    blocks = [
-        Block(
-            block.heads,
-            block.size,
-            {
-                "norm1": block.norm_attention,
-                "qkv": block.qkv,
-                "out": block.attention_out,
-                "norm2": block.norm_ffn,
-                "ffn_in": block.ffn_in,
-                "ffn_out": block.ffn_out,
-            },
-        )
-        for block in encoder.blocks
-    ]
-    return g.gelu(g.transformer(x, allowed, blocks, encoder.norm))  # the GELU after Rasa's encoder
+    for block in encoder.blocks:
+        layers = {
+            "norm1": block.norm_attention,
+            "qkv": block.qkv,
+            "out": block.attention_out,
+            "norm2": block.norm_ffn,
+            "ffn_in": block.ffn_in,
+            "ffn_out": block.ffn_out,
+        }
+        x = g.attention_block(x, allowed, block.heads, block.size, layers)
+    return g.gelu(g.layer_norm(x, encoder.norm))  # the GELU after Rasa's encoder
 
 
 def diet_to_onnx(net: Any) -> onnx.ModelProto:
@@ -141,15 +136,11 @@ def diet_to_onnx(net: Any) -> onnx.ModelProto:
         g.output("Softmax", [scores], LABEL_CONFIDENCES, axis=-1)
         for name in (LABEL_SCORES, LABEL_CONFIDENCES):
             outputs.append(float_tensor(name, ["batch", len(net.spec.labels)]))
-    entity_logits, entity_probs = None, None
+    entity_probs = None
     for kind, head in net.tag_heads.items():
         assert tokens is not None  # tag heads make `needs_tokens` true
         features = tokens
-        if kind != "entity" and entity_logits is not None:
-            # Roles and groups read the entity probabilities; onnxruntime would run this
-            # softmax even when nothing reads it, so it exists only for them.
-            if entity_probs is None:
-                entity_probs = g.op("Softmax", [entity_logits], axis=-1)
+        if kind != "entity" and entity_probs is not None:
             features = g.op("Concat", [tokens, entity_probs], axis=-1)
         name = TAG_LOGITS.format(kind=kind)
         logits = g.output(
@@ -157,7 +148,8 @@ def diet_to_onnx(net: Any) -> onnx.ModelProto:
         )
         outputs.append(float_tensor(name, ["batch", "tokens", len(net.spec.tags[kind])]))
         if kind == "entity":
-            entity_logits = logits
+            # read by the role and group heads; `model()` drops it when there are none
+            entity_probs = g.op("Softmax", [logits], axis=-1)
     inputs = [
         int64_tensor(SEQ_IDS, ["batch", "tokens", "seq_cells"]),
         float_tensor(SEQ_VALS, ["batch", "tokens", "seq_cells"]),

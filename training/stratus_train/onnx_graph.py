@@ -9,7 +9,6 @@ accepted, so a mistake here cannot ship silently.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,15 +23,6 @@ IR_VERSION = 8
 ORT_DOMAIN = "com.microsoft"
 ORT_OPSET = 1
 _INT64_MAX = np.iinfo(np.int64).max
-
-
-@dataclass(frozen=True)
-class Block:
-    """One transformer layer: its head count, width and Keras layers by role."""
-
-    heads: int
-    size: int
-    layers: dict[str, Any]
 
 
 class OnnxGraph:
@@ -96,37 +86,33 @@ class OnnxGraph:
     def slice_from(self, x: str, start: int, axis: int) -> str:
         return self.op("Slice", [x, self.ints([start]), self.ints([_INT64_MAX]), self.ints([axis])])
 
-    def transformer(self, x: str, allowed: str, blocks: list[Block], final_norm: Any) -> str:
-        """Pre-norm transformer layers, then `final_norm`; returns the normalised output.
-
-        Each layer: LN -> self-attention -> residual; LN -> GELU FFN -> residual. A
-        `Block` names its Keras layers (norm1, qkv, out, norm2, ffn_in, ffn_out; qkv one
-        Dense of 3 * size laid out [3, heads, depth], which is the layout of
+    def attention_block(
+        self, x: str, allowed: str, heads: int, size: int, layers: dict[str, Any]
+    ) -> str:
+        """Pre-norm transformer layer: LN -> self-attention -> residual; LN -> GELU FFN ->
+        residual. `layers` names the Keras layers: norm1, qkv, out, norm2, ffn_in, ffn_out
+        (qkv one Dense of 3 * size, laid out [3, heads, depth], which is the layout of
         onnxruntime's Attention weights); `allowed` is an int32 mask, [B, T] (which keys
-        are real) or [B, T, T] (which key each query may see). The residual sums stay
-        plain Adds: onnxruntime's SkipLayerNormalization, which would fold them into the
-        layer norms, ran ~50 us slower per SNIPS parse here (onnxruntime 1.31, measured).
-        """
-        for block in blocks:
-            layers = block.layers
-            qkv = layers["qkv"]
-            attended = self.op(
-                "Attention",
-                [
-                    self.layer_norm(x, layers["norm1"]),
-                    self.const(qkv.kernel.numpy(), "w"),
-                    self.const(qkv.bias.numpy(), "b"),
-                    allowed,
-                ],
-                domain=ORT_DOMAIN,
-                num_heads=block.heads,
-                # what TensorFlow adds to a masked logit (softmax then gives it exactly 0)
-                mask_filter_value=-1e9,
-            )
-            x = self.op("Add", [x, self.dense(attended, layers["out"])])
-            hidden = self.dense_gelu(self.layer_norm(x, layers["norm2"]), layers["ffn_in"])
-            x = self.op("Add", [x, self.dense(hidden, layers["ffn_out"])])
-        return self.layer_norm(x, final_norm)
+        are real) or [B, T, T] (which key each query may see). The residual sums stay plain
+        Adds: onnxruntime's SkipLayerNormalization, which would fold each into the layer
+        norm after it, ran ~50 us slower per SNIPS parse here (onnxruntime 1.31, measured)."""
+        qkv = layers["qkv"]
+        attended = self.op(
+            "Attention",
+            [
+                self.layer_norm(x, layers["norm1"]),
+                self.const(qkv.kernel.numpy(), "w"),
+                self.const(qkv.bias.numpy(), "b"),
+                allowed,
+            ],
+            domain=ORT_DOMAIN,
+            num_heads=heads,
+            # what TensorFlow adds to a masked logit (softmax then gives it exactly 0)
+            mask_filter_value=-1e9,
+        )
+        x = self.op("Add", [x, self.dense(attended, layers["out"])])
+        hidden = self.dense_gelu(self.layer_norm(x, layers["norm2"]), layers["ffn_in"])
+        return self.op("Add", [x, self.dense(hidden, layers["ffn_out"])])
 
     def model(
         self,

@@ -22,7 +22,7 @@ from stratus.core.policies.ted import (
     TURN_MASK,
     TURNS,
 )
-from stratus_train.onnx_graph import Block, OnnxGraph, float_tensor
+from stratus_train.onnx_graph import OnnxGraph, float_tensor
 
 TOLERANCE = 1e-4
 
@@ -63,7 +63,7 @@ def _positions(g: OnnxGraph, net: Any) -> str:
     return g.op("Add", [sines, cosines])
 
 
-def _block(block: Any) -> Block:
+def _block(g: OnnxGraph, x: str, block: Any, allowed: str) -> str:
     layers = {
         "norm1": block.norm1,
         "qkv": block.qkv,
@@ -72,7 +72,7 @@ def _block(block: Any) -> Block:
         "ffn_in": block.ffn_in,
         "ffn_out": block.ffn_out,
     }
-    return Block(block.heads, block.size, layers)
+    return g.attention_block(x, allowed, block.heads, block.size, layers)
 
 
 def network_to_onnx(net: Any, dimension: int, confidences: bool = True) -> onnx.ModelProto:
@@ -84,8 +84,9 @@ def network_to_onnx(net: Any, dimension: int, confidences: bool = True) -> onnx.
     scale = np.float32(np.sqrt(net.size))
     x = g.matmul(TURNS, net.turn_in.kernel.numpy() * scale, net.turn_in.bias.numpy() * scale)
     x = g.op("Add", [x, _positions(g, net)])
-    x = g.transformer(x, allowed, [_block(b) for b in net.blocks], net.norm)
-    last = g.op("Gather", [x, g.const(-1, dtype=np.int64)], axis=1)
+    for block in net.blocks:
+        x = _block(g, x, block, allowed)
+    last = g.op("Gather", [g.layer_norm(x, net.norm), g.const(-1, dtype=np.int64)], axis=1)
     last = g.gelu(last)
     dialogue = g.dense(last, net.dialogue_embed)
     labels = g.const(net.action_embeddings.numpy().T, "labels")
