@@ -95,14 +95,9 @@ def build_inputs(
             base = offsets.get(block.featurizer)
             if base is None:
                 continue
-            if base:
-                for row, cells in zip(rows, block.sequence):
-                    row.extend([(base + c, v) for c, v in cells])
-                sentence.extend([(base + c, v) for c, v in block.sentence or ()])
-            else:  # the first block's columns are already the model's
-                for row, cells in zip(rows, block.sequence):
-                    row.extend(cells)
-                sentence.extend(block.sentence or ())
+            for row, cells in zip(rows, block.sequence):
+                row.extend([(base + c, v) for c, v in cells])
+            sentence.extend([(base + c, v) for c, v in block.sentence or ()])
         seq_rows.append(rows)
         sent_rows.append(sentence)
     nnz = max([1, *(len(r) for rows in seq_rows for r in rows)])
