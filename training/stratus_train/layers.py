@@ -44,7 +44,7 @@ class SparseDense(keras.layers.Layer):
 
     Serving form (`call`): `ids`/`values` of shape [..., nnz], padded with value 0; the
     result is sum_k values[..., k] * W[ids[..., k]]. Training form (`flat`): the same sum
-    over the batch's cells only.
+    over the batch's cells only. Its L2 term is not a Keras regularizer: see `penalty`.
     """
 
     def __init__(
@@ -65,7 +65,6 @@ class SparseDense(keras.layers.Layer):
             shape=(self.n_in, self.units),
             initializer="glorot_uniform",
             name="kernel",
-            regularizer=keras.regularizers.L2(self.reg) if self.reg else None,
         )
         self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
         if self._mask.all():
@@ -74,6 +73,11 @@ class SparseDense(keras.layers.Layer):
             self.mask = _constant_weight(self, self._mask, "mask")
 
     baked = False  # set by `bake_masks` before export: the kernel then holds kernel * mask
+
+    def penalty(self) -> tf.Tensor:
+        """Rasa's L2 term on the kernel, reg * sum(W^2), as a value only: the training step
+        adds its gradient inside the update (`FusedAdam(l2=...)`), cheaper than the tape's."""
+        return tf.stop_gradient(self.reg * 2.0 * tf.nn.l2_loss(self.kernel))
 
     def _rows(self, ids: tf.Tensor) -> tf.Tensor:
         rows = tf.gather(self.kernel, ids)
@@ -88,14 +92,20 @@ class SparseDense(keras.layers.Layer):
     def flat(
         self, rows: tf.Tensor, ids: tf.Tensor, values: tf.Tensor, n_rows: tf.Tensor
     ) -> tf.Tensor:
-        """[n_rows, units] from cells (row, id, value); rows without cells get the bias.
+        """[n_rows, units] from cells (row, id, value), `rows` ascending (as
+        `TrainingSet.batch` builds them); rows without cells get the bias.
 
         Equal to `call` on the padded form, whose every token is padded to the batch's
         widest row: on SNIPS (46 cells per token on average, up to 120, and 9 tokens per
         message, up to 35) that gathered ~20x more kernel rows than there are cells.
+        The sorted segment sum, rather than the unsorted one, has a plain Gather for its
+        gradient instead of Gather + ZerosLike + Select: a CLINC150 step at batch 256 took
+        8% less (255 -> 234 ms), the same loss.
         """
         cells = self._rows(ids) * values[:, None]
-        return tf.math.unsorted_segment_sum(cells, rows, n_rows) + self.bias
+        summed = tf.math.segment_sum(cells, rows)  # rows up to the last one with a cell
+        summed = tf.pad(summed, [[0, n_rows - tf.shape(summed)[0]], [0, 0]])
+        return summed + self.bias
 
 
 class MaskedDense(keras.layers.Layer):

@@ -216,11 +216,19 @@ class DietNetwork(keras.Model):
                 entity_probs = tf.stop_gradient(tf.nn.softmax(logits))
         return out
 
+    def sparse_l2(self) -> list[tuple[keras.Variable, float]]:
+        """The sparse-input kernels and their L2 constants, for `FusedAdam(l2=...)`."""
+        return [(layer.kernel, layer.reg) for layer in (self.seq_sparse, self.sent_sparse)]
+
     def training_loss(
         self, x: dict[str, tf.Tensor], label_ids: tf.Tensor, tags: dict[str, tf.Tensor]
     ) -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
         out = self.outputs(x, training=True, packed=True)
-        total = tf.add_n(self.losses) if self.losses else tf.constant(0.0)
+        # The sparse kernels' L2 terms count in the loss; their gradient comes from the
+        # optimizer (`sparse_l2`).
+        sparse = [layer.penalty() for layer in (self.seq_sparse, self.sent_sparse) if layer.reg]
+        terms = [*self.losses, *sparse]
+        total = tf.add_n(terms) if terms else tf.constant(0.0)
         metrics: dict[str, tf.Tensor] = {}
         if LABEL_SCORES in out:
             scores = out[LABEL_SCORES]

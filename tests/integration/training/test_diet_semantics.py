@@ -88,3 +88,19 @@ def test_unbalanced_epoch_is_one_permutation() -> None:
     labels = np.asarray([0] * 30 + [1] * 3)
     order = epoch_order(labels, np.random.default_rng(4), balanced=False, batch_size=8)
     assert sorted(order.tolist()) == list(range(len(labels)))
+
+
+def test_sparse_kernels_keep_rasas_l2_term_with_the_gradient_left_to_the_optimizer() -> None:
+    import tensorflow as tf
+
+    net = _net(regularization_constant=0.01)
+    kernels = {id(net.seq_sparse.kernel), id(net.sent_sparse.kernel)}
+    assert {id(kernel) for kernel, _ in net.sparse_l2()} == kernels
+    assert [reg for _, reg in net.sparse_l2()] == [0.01, 0.01]
+    layer = net.seq_sparse
+    assert not layer.losses  # no Keras regularizer: the tape would build 2·reg·W again
+    with tf.GradientTape() as tape:
+        penalty = layer.penalty()
+    expected = 0.01 * float(np.sum(layer.kernel.numpy().astype(np.float64) ** 2))
+    np.testing.assert_allclose(float(penalty), expected, rtol=1e-5)
+    assert tape.gradient(penalty, layer.kernel) is None

@@ -52,6 +52,40 @@ def test_fused_adam_updates_weights_as_keras_adam_does() -> None:
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
 
 
+def test_fused_adam_l2_equals_keras_adam_on_a_regularized_loss() -> None:
+    # DIET's sparse kernels: rows gathered (some twice), L2 on the whole matrix. With
+    # `l2=` the tape sees only the gathered rows and the optimizer adds 2·reg·W.
+    import keras
+    import tensorflow as tf
+
+    from stratus_train.optimizer import FusedAdam
+
+    rng = np.random.default_rng(2)
+    start = rng.normal(size=(9, 4)).astype(np.float32)
+    ours, theirs = tf.Variable(start), tf.Variable(start)
+    reg = 0.05
+    fused = FusedAdam([ours], 0.01, l2=[(ours, reg)])
+    reference = keras.optimizers.Adam(0.01)
+    for _ in range(4):
+        ids = tf.constant(rng.integers(0, 9, size=6))
+        target = tf.constant(rng.normal(size=(6, 4)).astype(np.float32))
+        with tf.GradientTape() as tape:
+            rows = tf.gather(ours, ids)
+            penalty = tf.stop_gradient(reg * tf.reduce_sum(ours**2))
+            ours_loss = tf.reduce_sum((rows - target) ** 2) + penalty
+        grad = tape.gradient(ours_loss, ours)
+        assert isinstance(grad, tf.IndexedSlices)
+        fused.apply([grad])
+        with tf.GradientTape() as tape:
+            fit = tf.reduce_sum((tf.gather(theirs, ids) - target) ** 2)
+            theirs_loss = fit + reg * tf.reduce_sum(theirs**2)
+        reference.apply_gradients([(tape.gradient(theirs_loss, theirs), theirs)])
+        np.testing.assert_allclose(ours_loss.numpy(), theirs_loss.numpy(), rtol=1e-5)
+    # Rows never gathered still decay, as under the regularizer.
+    assert not np.allclose(ours.numpy(), start)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-6)
+
+
 def test_fused_adam_skips_variables_without_a_gradient() -> None:
     import tensorflow as tf
 
@@ -61,6 +95,39 @@ def test_fused_adam_skips_variables_without_a_gradient() -> None:
     FusedAdam([used, unused], 0.1).apply([tf.constant([1.0, -1.0]), None])
     assert unused.numpy().tolist() == [3.0]
     np.testing.assert_allclose(used.numpy(), [0.9, 2.1], rtol=1e-5)
+
+
+def test_sparse_dense_flat_cells_equal_the_padded_form_with_its_gradient() -> None:
+    # Training feeds cells (row, id, value) and sums them per row; serving pads every row
+    # to the widest. Rows 1 and 4 have no cell (the last one too, which the sum must pad).
+    import tensorflow as tf
+
+    from stratus_train.layers import SparseDense
+
+    layer = SparseDense(12, 5, 1.0, 0.0, np.random.default_rng(3))
+    padded_ids = np.asarray([[3, 7, 7], [0, 0, 0], [1, 11, 0], [5, 0, 0], [0, 0, 0]])
+    padded_vals = np.asarray(
+        [[1.0, 0.5, 2.0], [0, 0, 0], [1.0, 3.0, 0], [-1.0, 0, 0], [0, 0, 0]], dtype=np.float32
+    )
+    row, slot = np.nonzero(padded_vals)
+    weights = tf.constant(np.random.default_rng(4).normal(size=(5, 5)).astype(np.float32))
+    layer(tf.constant(padded_ids), tf.constant(padded_vals))  # build
+    results = []
+    for form in ("padded", "flat"):
+        with tf.GradientTape() as tape:
+            if form == "padded":
+                out = layer(tf.constant(padded_ids), tf.constant(padded_vals))
+            else:
+                ids, vals = padded_ids[row, slot], padded_vals[row, slot]
+                out = layer.flat(tf.constant(row.astype(np.int32)), ids, vals, 5)
+            loss = tf.reduce_sum(out * weights)
+        grad = tf.convert_to_tensor(tape.gradient(loss, layer.kernel))
+        results.append((out.numpy(), grad.numpy()))
+    (padded_out, padded_grad), (flat_out, flat_grad) = results
+    assert flat_out.shape == (5, 5)
+    np.testing.assert_allclose(flat_out, padded_out, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(flat_grad, padded_grad, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(flat_out[4], layer.bias.numpy())
 
 
 @pytest.mark.parametrize("shape", [(7, 16), (2, 5, 16)])
