@@ -216,9 +216,14 @@ class DietNetwork(keras.Model):
                 entity_probs = tf.stop_gradient(tf.nn.softmax(logits))
         return out
 
+    def _sparse_layers(self) -> tuple[SparseDense, SparseDense]:
+        """The sparse-input layers whose L2 term the optimizer applies (`sparse_l2`) and the
+        loss reports (`training_loss`): one list, so the two cannot drift apart."""
+        return (self.seq_sparse, self.sent_sparse)
+
     def sparse_l2(self) -> list[tuple[keras.Variable, float]]:
         """The sparse-input kernels and their L2 constants, for `FusedAdam(l2=...)`."""
-        return [(layer.kernel, layer.reg) for layer in (self.seq_sparse, self.sent_sparse)]
+        return [(layer.kernel, layer.reg) for layer in self._sparse_layers()]
 
     def training_loss(
         self, x: dict[str, tf.Tensor], label_ids: tf.Tensor, tags: dict[str, tf.Tensor]
@@ -226,7 +231,7 @@ class DietNetwork(keras.Model):
         out = self.outputs(x, training=True, packed=True)
         # The sparse kernels' L2 terms count in the loss; their gradient comes from the
         # optimizer (`sparse_l2`).
-        sparse = [layer.penalty() for layer in (self.seq_sparse, self.sent_sparse) if layer.reg]
+        sparse = [layer.penalty() for layer in self._sparse_layers() if layer.reg]
         terms = [*self.losses, *sparse]
         total = tf.add_n(terms) if terms else tf.constant(0.0)
         metrics: dict[str, tf.Tensor] = {}
