@@ -351,8 +351,8 @@ class MessageProcessor:
             body(tracker, context)
             self._domain_json = context.domain_json
             events = tracker.events_since(start)
+            dicts = [event.as_dict() for event in events]
             if events:
-                dicts = [event.as_dict() for event in events]
                 version = self.store.append(
                     sender_id, dicts, version, head_update=_head(tracker), lock=token
                 )
@@ -361,7 +361,7 @@ class MessageProcessor:
             else:
                 self._keep(sender_id, (version, first_seq), tracker)
         self._schedule(sender_id, events)
-        self.publish_events(sender_id, events)
+        self._publish(sender_id, dicts)
         result = TurnResult(sender_id, rest_messages(sender_id, events), events, tracker)
         if self.on_turn is not None:
             self.on_turn(result, time.perf_counter() - started)
@@ -392,17 +392,21 @@ class MessageProcessor:
     def publish_events(self, sender_id: str, events: Sequence[Event]) -> None:
         """Hands committed events to the event broker. Never raises: the events are
         already stored, so a broker failure must not fail (or repeat) the turn."""
-        if self.event_broker is None or not events:
+        if self.event_broker is not None and events:
+            self._publish(sender_id, [event.as_dict() for event in events])
+
+    def _publish(self, sender_id: str, dicts: list[JsonDict]) -> None:
+        """`publish_events` of a turn, with the event JSON the store was given (the
+        broker copies each event into its payload, so sharing them is safe)."""
+        if self.event_broker is None or not dicts:
             return
         try:
-            self.event_broker.publish(
-                sender_id, [event.as_dict() for event in events], model_id=self.model_id
-            )
+            self.event_broker.publish(sender_id, dicts, model_id=self.model_id)
         except Exception:
             logger.exception(
                 "Conversation '%s': publishing %d event(s) failed; they are stored.",
                 sender_id,
-                len(events),
+                len(dicts),
             )
 
     def _schedule(self, sender_id: str, events: list[Event]) -> None:
