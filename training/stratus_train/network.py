@@ -28,6 +28,9 @@ from stratus_train.backend import keras, tf
 from stratus_train.crf import crf_nll
 from stratus_train.layers import Ffnn, MaskedDense, SparseDense, TransformerEncoder, gelu
 
+# Training-only outputs of `DietNetwork.outputs`, read by the label loss.
+TEXT_EMBEDDINGS, LABEL_EMBEDDINGS = "text_embeddings", "label_embeddings"
+
 
 @dataclass
 class TaskSpec:
@@ -92,6 +95,43 @@ def positions(mask: tf.Tensor) -> tf.Tensor:
     lengths = tf.cast(tf.reduce_sum(mask, axis=1), tf.int32)
     tokens = tf.tile(tf.range(steps)[None, :], tf.stack([tf.shape(mask)[0], 1]))
     return tf.concat([lengths[:, None], tokens], axis=1)
+
+
+def sampled_dot_product_loss(
+    text: tf.Tensor,
+    labels: tf.Tensor,
+    ids: tf.Tensor,
+    neg_label_ids: tf.Tensor,
+    neg_input_ids: tf.Tensor,
+    constrain: bool,
+) -> tf.Tensor:
+    """Rasa 3.6's SingleLabelDotProductLoss (cross entropy, inner product), per example.
+
+    text [B, E] and labels [L, E] are embeddings, ids [B] each example's label;
+    neg_label_ids [B, n] index labels and neg_input_ids [B, n] the batch's inputs. A
+    negative with the example's own label is masked out (-1e9). The softmax reads the
+    positive similarity against input-label, label-input, input-input and label-label
+    negatives; with `constrain` (constrain_similarities), only the first two, and a
+    sigmoid term pushes the positive towards 1 and every negative towards 0.
+    """
+    positive = tf.gather(labels, ids)  # [B, E]
+    neg_labels = tf.gather(labels, neg_label_ids)  # [B, n, E]
+    neg_inputs = tf.gather(text, neg_input_ids)
+    big = tf.constant(-1e9)
+    bad_labels = big * tf.cast(tf.equal(neg_label_ids, ids[:, None]), tf.float32)
+    bad_inputs = big * tf.cast(tf.equal(tf.gather(ids, neg_input_ids), ids[:, None]), tf.float32)
+    pos = tf.reduce_sum(text * positive, -1, keepdims=True)
+    il = tf.einsum("be,bne->bn", text, neg_labels) + bad_labels
+    ll = tf.einsum("be,bne->bn", positive, neg_labels) + bad_labels
+    ii = tf.einsum("be,bne->bn", text, neg_inputs) + bad_inputs
+    li = tf.einsum("be,bne->bn", positive, neg_inputs) + bad_inputs
+    logits = tf.concat([pos, il, li] if constrain else [pos, il, li, ii, ll], -1)
+    loss = tf.nn.sparse_softmax_cross_entropy_with_logits(tf.zeros_like(ids), logits)
+    if constrain:
+        every = tf.concat([pos, il, ll, ii, li], -1)
+        targets = tf.concat([tf.ones_like(pos), tf.zeros_like(every[:, 1:])], -1)
+        loss += tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(targets, every), -1)
+    return loss
 
 
 class DietNetwork(keras.Model):
@@ -201,8 +241,11 @@ class DietNetwork(keras.Model):
         out: dict[str, tf.Tensor] = {}
         if self.spec.labels:
             text = self.text_embed(cls)
-            out[LABEL_SCORES] = tf.matmul(text, self.label_embeddings(training), transpose_b=True)
-            if not training:  # what the exported graph also gives serving
+            labels = self.label_embeddings(training)
+            out[LABEL_SCORES] = tf.matmul(text, labels, transpose_b=True)
+            if training:  # for Rasa's sampled label loss (`training_loss`)
+                out[TEXT_EMBEDDINGS], out[LABEL_EMBEDDINGS] = text, labels
+            else:  # what the exported graph also gives serving
                 out[LABEL_CONFIDENCES] = tf.nn.softmax(out[LABEL_SCORES])
         entity_probs = None
         for kind, head in self.tag_heads.items():
@@ -215,6 +258,16 @@ class DietNetwork(keras.Model):
             if kind == "entity":
                 entity_probs = tf.stop_gradient(tf.nn.softmax(logits))
         return out
+
+    def _sampled_loss(self, text: tf.Tensor, labels: tf.Tensor, ids: tf.Tensor) -> tf.Tensor:
+        """Rasa's label loss with `number_of_negative_examples` negatives per example,
+        drawn uniformly from all labels and from the batch's inputs."""
+        n = int(self.config["number_of_negative_examples"])
+        batch = tf.shape(text)[0]
+        neg_labels = tf.random.uniform([batch, n], 0, tf.shape(labels)[0], tf.int32)
+        neg_inputs = tf.random.uniform([batch, n], 0, batch, tf.int32)
+        constrain = bool(self.config["constrain_similarities"])
+        return sampled_dot_product_loss(text, labels, ids, neg_labels, neg_inputs, constrain)
 
     def _sparse_layers(self) -> tuple[SparseDense, SparseDense]:
         """The sparse-input layers whose L2 term the optimizer applies (`sparse_l2`) and the
@@ -236,18 +289,12 @@ class DietNetwork(keras.Model):
         total = tf.add_n(terms) if terms else tf.constant(0.0)
         metrics: dict[str, tf.Tensor] = {}
         if LABEL_SCORES in out:
-            scores = out[LABEL_SCORES]
+            scores = out[LABEL_SCORES]  # every label: what serving ranks
             has_label = tf.cast(label_ids >= 0, tf.float32)
             safe_ids = tf.maximum(label_ids, 0)
             weight = tf.maximum(tf.reduce_sum(has_label), 1.0)
-            ce = tf.nn.sparse_softmax_cross_entropy_with_logits(safe_ids, scores)
+            ce = self._sampled_loss(out[TEXT_EMBEDDINGS], out[LABEL_EMBEDDINGS], safe_ids)
             label_loss = tf.reduce_sum(ce * has_label) / weight
-            if self.config["constrain_similarities"]:
-                # Rasa's constrain_similarities: also push every similarity towards its own
-                # sigmoid target, which keeps confidences comparable across messages.
-                targets = tf.one_hot(safe_ids, tf.shape(scores)[-1])
-                sig = tf.nn.sigmoid_cross_entropy_with_logits(targets, scores)
-                label_loss += tf.reduce_sum(tf.reduce_mean(sig, -1) * has_label) / weight
             total += label_loss
             correct = tf.cast(
                 tf.equal(tf.argmax(scores, -1, output_type=tf.int32), safe_ids), tf.float32

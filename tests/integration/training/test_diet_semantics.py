@@ -104,3 +104,75 @@ def test_sparse_kernels_keep_rasas_l2_term_with_the_gradient_left_to_the_optimiz
     expected = 0.01 * float(np.sum(layer.kernel.numpy().astype(np.float64) ** 2))
     np.testing.assert_allclose(float(penalty), expected, rtol=1e-5)
     assert tape.gradient(penalty, layer.kernel) is None
+
+
+def _reference_sampled_loss(
+    text: np.ndarray,
+    labels: np.ndarray,
+    ids: np.ndarray,
+    neg_labels: np.ndarray,
+    neg_inputs: np.ndarray,
+    constrain: bool,
+) -> np.ndarray:
+    """Rasa 3.6's SingleLabelDotProductLoss written out per example, in float64."""
+    out = []
+    for b in range(len(ids)):
+        pos_label = labels[ids[b]]
+        sims: dict[str, list[float]] = {"il": [], "ll": [], "ii": [], "li": []}
+        for k in range(neg_labels.shape[1]):
+            bad = -1e9 if neg_labels[b, k] == ids[b] else 0.0
+            sims["il"].append(text[b] @ labels[neg_labels[b, k]] + bad)
+            sims["ll"].append(pos_label @ labels[neg_labels[b, k]] + bad)
+            bad = -1e9 if ids[neg_inputs[b, k]] == ids[b] else 0.0
+            sims["ii"].append(text[b] @ text[neg_inputs[b, k]] + bad)
+            sims["li"].append(pos_label @ text[neg_inputs[b, k]] + bad)
+        pos = text[b] @ pos_label
+        kinds = ["il", "li"] if constrain else ["il", "li", "ii", "ll"]
+        logits = np.array([pos] + [s for kind in kinds for s in sims[kind]])
+        top = logits.max()
+        loss = -(pos - top - np.log(np.exp(logits - top).sum()))
+        if constrain:
+            every = np.array([pos] + [s for kind in ("il", "ll", "ii", "li") for s in sims[kind]])
+            targets = np.zeros_like(every)
+            targets[0] = 1.0
+            sig = np.maximum(every, 0) - every * targets + np.log1p(np.exp(-np.abs(every)))
+            loss += sig.mean()
+        out.append(loss)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("constrain", [False, True])
+def test_sampled_label_loss_is_rasas_dot_product_loss(constrain: bool) -> None:
+    # Rasa's DIET compares each input with `number_of_negative_examples` labels drawn
+    # from all labels and as many inputs drawn from the batch, never with its own label.
+    from stratus_train.backend import tf
+    from stratus_train.network import sampled_dot_product_loss
+
+    rng = np.random.default_rng(7)
+    text = rng.normal(size=(6, 4)).astype(np.float32)
+    labels = rng.normal(size=(3, 4)).astype(np.float32)
+    ids = np.array([0, 1, 2, 0, 1, 1], dtype=np.int32)
+    neg_labels = rng.integers(0, 3, size=(6, 5)).astype(np.int32)
+    neg_inputs = rng.integers(0, 6, size=(6, 5)).astype(np.int32)
+    got = sampled_dot_product_loss(
+        tf.constant(text),
+        tf.constant(labels),
+        tf.constant(ids),
+        tf.constant(neg_labels),
+        tf.constant(neg_inputs),
+        constrain,
+    ).numpy()
+    expected = _reference_sampled_loss(text, labels, ids, neg_labels, neg_inputs, constrain)
+    assert np.allclose(got, expected, rtol=1e-5, atol=1e-5)
+    # An example whose every negative has its own label has nothing to push away from.
+    own = np.full((6, 5), 3, dtype=np.int32)  # input 3 has label 0, as example 0
+    lonely = sampled_dot_product_loss(
+        tf.constant(text),
+        tf.constant(labels),
+        tf.constant(ids),
+        tf.constant(np.zeros((6, 5), dtype=np.int32)),
+        tf.constant(own),
+        False,
+    ).numpy()
+    assert lonely[0] == pytest.approx(0.0, abs=1e-6)
+    assert lonely[1] > 0.0
