@@ -186,9 +186,19 @@ class DietNetwork(keras.Model):
             list(label_option(config, "hidden_layers_sizes") or []), drop, density, reg, rng
         )
         self.label_embed = keras.layers.Dense(emb, kernel_regularizer=keras.regularizers.L2(reg))
-        self.tag_heads = {k: keras.layers.Dense(len(t)) for k, t in spec.tags.items()}
+        # As Rasa's `embed.<tag>.logits` (an L2-regularized Embed) and CRF layer, whose
+        # transitions start from Keras' default Glorot initializer with the same L2 term.
+        self.tag_heads = {
+            k: keras.layers.Dense(len(t), kernel_regularizer=keras.regularizers.L2(reg))
+            for k, t in spec.tags.items()
+        }
         self.transitions = {
-            k: self.add_weight(shape=(len(t), len(t)), initializer="zeros", name=f"{k}_crf")
+            k: self.add_weight(
+                shape=(len(t), len(t)),
+                initializer="glorot_uniform",
+                regularizer=keras.regularizers.L2(reg),
+                name=f"{k}_crf",
+            )
             for k, t in spec.tags.items()
         }
 

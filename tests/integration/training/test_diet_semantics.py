@@ -19,13 +19,13 @@ from stratus.nlu.onnx_model import LABEL_SCORES
 pytestmark = pytest.mark.slow
 
 
-def _net(**options: Any) -> Any:
+def _net(tags: dict[str, list[str]] | None = None, **options: Any) -> Any:
     from stratus_train.network import DietNetwork, TaskSpec
 
     config = {**DIET_DEFAULTS, "transformer_size": 32, "embedding_dimension": 8, **options}
     config["dense_dimension"] = {"text": 16, "label": 8}
     layout = FeatureLayout((("words", 40),))
-    spec = TaskSpec(["greet", "bye"], np.eye(2, dtype=np.float32))
+    spec = TaskSpec(["greet", "bye"], np.eye(2, dtype=np.float32), tags or {})
     net = DietNetwork(config, layout, spec, np.random.default_rng(0))
     net.outputs(_message([1, 2, 3]), training=False)  # build
     return net
@@ -104,6 +104,23 @@ def test_sparse_kernels_keep_rasas_l2_term_with_the_gradient_left_to_the_optimiz
     expected = 0.01 * float(np.sum(layer.kernel.numpy().astype(np.float64) ** 2))
     np.testing.assert_allclose(float(penalty), expected, rtol=1e-5)
     assert tape.gradient(penalty, layer.kernel) is None
+
+
+def test_entity_logits_and_crf_transitions_carry_rasas_l2_term() -> None:
+    # Rasa's `embed.entity.logits` is an Embed (Dense with L2) and its CRF layer's
+    # transitions have the same L2 regularizer and Keras' default Glorot start.
+    net = _net(
+        {"entity": ["O", "B-city", "I-city", "L-city", "U-city"]}, regularization_constant=0.01
+    )
+    head, transitions = net.tag_heads["entity"], net.transitions["entity"]
+    start = transitions.numpy()
+    assert np.abs(start).max() > 0 and np.abs(start).max() <= np.sqrt(6 / 10) + 1e-6
+    found = [float(loss) for loss in net.losses]
+    for weights in (head.kernel.numpy(), start):
+        value = 0.01 * float(
+            np.sum(weights.astype(np.float64) ** 2)
+        )  # among the others (the label and text embeddings)
+        assert any(np.isclose(value, f, rtol=1e-5) for f in found), (value, found)
 
 
 def _reference_sampled_loss(
