@@ -131,6 +131,8 @@ def test_model_directory_has_manifest_with_hashes_and_filled_config(trained: Pat
     assert diet["epochs"] == 100 and diet["connection_density"] == 0.2  # a Rasa default
     assert "nlu/pipeline.json" in manifest.files
     assert any(f.endswith("DIETClassifier/model.onnx") for f in manifest.files)
+    # the roles' table of what each entity tag adds (Rasa feeds the entity path to them)
+    assert any(f.endswith("DIETClassifier/entity_tag_tables.npz") for f in manifest.files)
     assert verify_files(trained, manifest) == []
 
 

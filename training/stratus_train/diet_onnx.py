@@ -136,20 +136,15 @@ def diet_to_onnx(net: Any) -> onnx.ModelProto:
         g.output("Softmax", [scores], LABEL_CONFIDENCES, axis=-1)
         for name in (LABEL_SCORES, LABEL_CONFIDENCES):
             outputs.append(float_tensor(name, ["batch", len(net.spec.labels)]))
-    entity_probs = None
     for kind, head in net.tag_heads.items():
         assert tokens is not None  # tag heads make `needs_tokens` true
-        features = tokens
-        if kind != "entity" and entity_probs is not None:
-            features = g.op("Concat", [tokens, entity_probs], axis=-1)
+        # Roles and groups without their entity-tag part: the engine adds it from
+        # `entity_tag_tables` once the entity path is decoded.
         name = TAG_LOGITS.format(kind=kind)
-        logits = g.output(
-            "Add", [g.matmul(features, head.kernel.numpy()), g.const(head.bias.numpy(), "b")], name
+        g.output(
+            "Add", [g.matmul(tokens, head.kernel.numpy()), g.const(head.bias.numpy(), "b")], name
         )
         outputs.append(float_tensor(name, ["batch", "tokens", len(net.spec.tags[kind])]))
-        if kind == "entity":
-            # read by the role and group heads; `model()` drops it when there are none
-            entity_probs = g.op("Softmax", [logits], axis=-1)
     inputs = [
         int64_tensor(SEQ_IDS, ["batch", "tokens", "seq_cells"]),
         float_tensor(SEQ_VALS, ["batch", "tokens", "seq_cells"]),

@@ -25,7 +25,12 @@ from stratus.nlu.features import (
     build_inputs,
 )
 from stratus.nlu.message import Message
-from stratus.nlu.onnx_model import META_FILE, MODEL_FILE, TRANSITIONS_FILE
+from stratus.nlu.onnx_model import (
+    ENTITY_TAG_TABLES_FILE,
+    META_FILE,
+    MODEL_FILE,
+    TRANSITIONS_FILE,
+)
 from stratus.nlu.pipeline import MAX_TOKENS
 from stratus_train.backend import keras, tf
 from stratus_train.diet_onnx import diet_to_onnx
@@ -275,7 +280,8 @@ def train_network(
 def export_network(
     net: DietNetwork, directory: Path, meta: dict[str, Any], check: list[dict[str, np.ndarray]]
 ) -> float:
-    """Write model.onnx, meta.json and the CRF transitions; returns the TF/ONNX max difference."""
+    """Write model.onnx, meta.json, the CRF transitions and the role and group heads'
+    entity-tag tables; returns the TF/ONNX max difference."""
     directory.mkdir(parents=True, exist_ok=True)
     bake_masks(net)
     model = diet_to_onnx(net)
@@ -295,6 +301,12 @@ def export_network(
         np.savez(
             directory / TRANSITIONS_FILE,
             **{k: v.numpy().astype(np.float32) for k, v in net.transitions.items()},
+        )
+    tables = net.entity_tag_tables()
+    if tables:
+        np.savez(
+            directory / ENTITY_TAG_TABLES_FILE,
+            **{k: v.astype(np.float32) for k, v in tables.items()},
         )
     write_json(
         directory / META_FILE, {**meta, "layout": net.layout.as_dict(), "max_tokens": MAX_TOKENS}

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from stratus.nlu.entity_tags import ENTITY
 from stratus.nlu.features import (
     MASK,
     SENT_DENSE,
@@ -201,6 +202,24 @@ class DietNetwork(keras.Model):
             )
             for k, t in spec.tags.items()
         }
+        # Rasa feeds the role and group CRFs the entity tags: the gold ones in training,
+        # the entity CRF's best path in prediction, one-hot through an `embed.<kind>.tags`
+        # layer into that kind's logits layer. Its logits are linear in that input, so
+        # the tag part is a [entity tags, kind tags] table (`entity_tag_tables`) added
+        # after the entity path is decoded; the kind's head reads the tokens only.
+        fed = [k for k in spec.tags if k != ENTITY and ENTITY in spec.tags]
+        self.entity_tag_embeds = {
+            k: keras.layers.Dense(emb, kernel_regularizer=keras.regularizers.L2(reg)) for k in fed
+        }
+        self.entity_tag_heads = {
+            k: keras.layers.Dense(
+                len(spec.tags[k]), use_bias=False, kernel_regularizer=keras.regularizers.L2(reg)
+            )
+            for k in fed
+        }
+        for k in fed:  # built now: the trainer hands the optimizer every variable up front
+            self.entity_tag_embeds[k].build((None, len(spec.tags[ENTITY])))
+            self.entity_tag_heads[k].build((None, emb))
 
     def encode(
         self, x: dict[str, tf.Tensor], training: bool, packed: bool = False
@@ -257,17 +276,20 @@ class DietNetwork(keras.Model):
                 out[TEXT_EMBEDDINGS], out[LABEL_EMBEDDINGS] = text, labels
             else:  # what the exported graph also gives serving
                 out[LABEL_CONFIDENCES] = tf.nn.softmax(out[LABEL_SCORES])
-        entity_probs = None
         for kind, head in self.tag_heads.items():
-            features = tokens
-            if kind != "entity" and entity_probs is not None:
-                # Roles and groups see the entity tag distribution (Rasa feeds them the tags).
-                features = tf.concat([tokens, entity_probs], -1)
-            logits = head(features)
-            out[TAG_LOGITS.format(kind=kind)] = logits
-            if kind == "entity":
-                entity_probs = tf.stop_gradient(tf.nn.softmax(logits))
+            # roles and groups: without their entity-tag part (`entity_tag_scores`)
+            out[TAG_LOGITS.format(kind=kind)] = head(tokens)
         return out
+
+    def entity_tag_scores(self, kind: str, entity_tags: tf.Tensor) -> tf.Tensor:
+        """[..., kind tags] the part of a role or group logit that its entity tag gives."""
+        one_hot = tf.one_hot(entity_tags, len(self.spec.tags[ENTITY]))
+        return self.entity_tag_heads[kind](self.entity_tag_embeds[kind](one_hot))
+
+    def entity_tag_tables(self) -> dict[str, np.ndarray]:
+        """kind -> [entity tags, kind tags]: `entity_tag_scores` of every entity tag."""
+        every = tf.range(len(self.spec.tags.get(ENTITY, ())))
+        return {k: self.entity_tag_scores(k, every).numpy() for k in self.entity_tag_heads}
 
     def _sampled_loss(self, text: tf.Tensor, labels: tf.Tensor, ids: tf.Tensor) -> tf.Tensor:
         """Rasa's label loss with `number_of_negative_examples` negatives per example,
@@ -312,9 +334,10 @@ class DietNetwork(keras.Model):
             metrics["i_acc"] = tf.reduce_sum(correct * has_label) / weight
             metrics["i_loss"] = label_loss
         for kind in self.tag_heads:
-            nll = crf_nll(
-                out[TAG_LOGITS.format(kind=kind)], tags[kind], x[MASK], self.transitions[kind]
-            )
+            logits = out[TAG_LOGITS.format(kind=kind)]
+            if kind in self.entity_tag_heads:  # Rasa's teacher forcing: the gold entity tags
+                logits += self.entity_tag_scores(kind, tags[ENTITY])
+            nll = crf_nll(logits, tags[kind], x[MASK], self.transitions[kind])
             kind_loss = tf.reduce_mean(nll)
             total += kind_loss
             metrics[f"{kind[0]}_loss"] = kind_loss

@@ -277,12 +277,36 @@ def test_exported_graphs_hold_only_what_their_outputs_need() -> None:
     np.testing.assert_allclose(session.run(None, {"x": x})[0], np.maximum(x, 0) + 1)
 
 
-def test_a_diet_without_roles_or_groups_has_no_entity_softmax() -> None:
+def test_roles_read_the_entity_path_as_rasas_do() -> None:
+    # Rasa's role CRF reads the entity tags one-hot: the gold ones in training, the entity
+    # CRF's path in prediction. The exported graph gives the token part and the table
+    # the tag part; together they are what TensorFlow computes.
     from stratus_train.diet_onnx import diet_to_onnx
     from stratus_train.layers import bake_masks
 
     layout = FeatureLayout((("words", 30),))
-    net = _diet(layout, {"entity": ["O", "U-city"]})
+    tags = {"entity": ["O", "B-city", "L-city", "U-city"], "role": ["O", "U-from", "U-to"]}
+    net = _diet(layout, tags, drop_rate=0.0, use_sparse_input_dropout=False)
     bake_masks(net)
-    nodes = diet_to_onnx(net).graph.node
-    assert not [n.op_type for n in nodes if "entity_logits" in n.input]
+    graph = diet_to_onnx(net)
+    # one softmax, the labels': no entity tag distribution goes into the role head
+    assert [n.op_type for n in graph.graph.node].count("Softmax") == 1
+    session = ort.InferenceSession(graph.SerializeToString(), providers=["CPUExecutionProvider"])
+    table = net.entity_tag_tables()["role"]
+    assert table.shape == (4, 3) and np.ptp(table, axis=0).max() > 1e-3
+    feeds = _inputs(layout, [4, 2], seed=5)
+    entity = np.asarray([[3, 0, 1, 2], [0, 3, 0, 0]], dtype=np.int32)
+    wanted = {i.name for i in session.get_inputs()}
+    (base,) = session.run(["role_logits"], {k: feeds[k] for k in wanted})
+    out = net.outputs(feeds, training=False)
+    expected = out["role_logits"].numpy() + net.entity_tag_scores("role", entity).numpy()
+    np.testing.assert_allclose(base + table[entity], expected, atol=1e-4)
+    # Training reads the gold entity tags: other gold tags, another role loss.
+    role = np.asarray([[1, 0, 0, 2], [0, 1, 0, 0]], dtype=np.int32)
+    losses = []
+    for gold in (entity, np.zeros_like(entity)):
+        _, metrics = net.training_loss(
+            feeds, np.asarray([0, 1], np.int32), {"entity": gold, "role": role}
+        )
+        losses.append(float(metrics["r_loss"]))
+    assert abs(losses[0] - losses[1]) > 1e-4, losses

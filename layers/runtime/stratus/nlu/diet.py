@@ -135,14 +135,22 @@ class DIETClassifier(Component):
         bilou = bool(self.config["BILOU_flag"])
         tags: dict[str, list[str]] = {}
         confidences: dict[str, list[float]] = {}
+        entity_path: list[int] = []
         for kind in (ENTITY, ROLE, GROUP):
             names = self.tags.get(kind)
             key = TAG_LOGITS.format(kind=kind)
             if not names or key not in out:
                 continue
             crf, logits = self.model.crfs[kind], out[key][b, :length]
+            table = self.model.entity_tag_tables.get(kind)
+            if table is not None:  # a role or group reads the entity path
+                logits = logits + table[entity_path]
             path = crf.best_path(logits)
+            if kind == ENTITY:
+                entity_path = path
             if not any(path):  # Rasa skips a kind when nothing but "O" was predicted
+                if kind == ENTITY:
+                    return []
                 continue
             conf = crf.confidences(logits, path)
             kind_tags = [names[i] for i in path]

@@ -16,6 +16,10 @@ from stratus.nlu.message import Message
 MODEL_FILE = "model.onnx"
 META_FILE = "meta.json"
 TRANSITIONS_FILE = "transitions.npz"
+# kind ("role", "group") -> [entity tags, kind tags]: what each entity tag adds to that
+# kind's logits (Rasa feeds the entity CRF's path to the role and group CRFs). Models
+# trained before 2026-12-05 have none: their graphs read the entity softmax instead.
+ENTITY_TAG_TABLES_FILE = "entity_tag_tables.npz"
 LABEL_SCORES = "label_scores"  # [batch, labels]: similarity of the text to each label
 # [batch, labels]: softmax of the scores, computed in the graph (models exported before
 # 2026-12-05 do not have it; `label_confidences` then computes it here)
@@ -59,6 +63,11 @@ class OnnxModel:
         if transitions.exists():
             with np.load(transitions) as data:
                 self.crfs = {k: Crf(data[k]) for k in data.files}
+        tables = directory / ENTITY_TAG_TABLES_FILE
+        self.entity_tag_tables: dict[str, np.ndarray] = {}
+        if tables.exists():
+            with np.load(tables) as data:
+                self.entity_tag_tables = {k: data[k] for k in data.files}
 
     def run(self, messages: list[Message]) -> dict[str, np.ndarray]:
         inputs = build_inputs(messages, self.layout, self.max_tokens)

@@ -3,7 +3,7 @@
 nlu/pipeline.json            language, filled pipeline, known intents and entities
 nlu/00_WhitespaceTokenizer/  (empty: nothing learnt)
 nlu/03_CountVectorsFeaturizer/vocabulary.json
-nlu/05_DIETClassifier/model.onnx, meta.json, transitions.npz
+nlu/05_DIETClassifier/model.onnx, meta.json, transitions.npz (+ entity_tag_tables.npz)
 """
 
 from __future__ import annotations
