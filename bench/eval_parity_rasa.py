@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from nlu_systems import peer_venv  # noqa: E402
 
 RASA_SIDE = r"""
 import json, logging, sys, warnings
@@ -131,12 +133,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rasa-venv", type=Path, default=None)
     args = parser.parse_args()
-    venv = args.rasa_venv
-    if venv is None:
-        done = subprocess.run(
-            ["bash", str(HERE / "peer_rasa.sh")], check=True, capture_output=True, text=True
-        )
-        venv = Path(done.stdout.strip().splitlines()[-1])
+    venv = peer_venv(args.rasa_venv)
     data = random_data(args.cases, args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         inp, out = Path(tmp) / "in.json", Path(tmp) / "out.json"

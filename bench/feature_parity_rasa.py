@@ -24,6 +24,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from nlu_accuracy import DATASETS_DIR, shared_config  # noqa: E402
+from nlu_systems import peer_venv  # noqa: E402
 
 # {featurizer key: {"dim": int, "rows": [{"tokens", "seq", "sent"}, ...]}}, one row per
 # sampled message; a key is "<index>_<name>", the pipeline position as Stratus names it.
@@ -169,12 +170,7 @@ def main() -> int:
     parser.add_argument("--datasets-dir", type=Path, default=DATASETS_DIR)
     parser.add_argument("--rasa-venv", type=Path, default=None, help="default: bench/peer_rasa.sh")
     args = parser.parse_args()
-    venv = args.rasa_venv
-    if venv is None:
-        done = subprocess.run(
-            ["bash", str(HERE / "peer_rasa.sh")], check=True, capture_output=True, text=True
-        )
-        venv = Path(done.stdout.strip().splitlines()[-1])
+    venv = peer_venv(args.rasa_venv)
     pipeline = featurizing_pipeline()
     failed = False
     for name in args.datasets.split(","):

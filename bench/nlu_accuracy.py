@@ -24,7 +24,6 @@ import os
 import platform
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,7 +42,7 @@ LM_WEIGHTS = "sentence-transformers/all-MiniLM-L6-v2"
 VARIANTS = {"shared": ("shared",), "lm": ("lm",), "both": ("shared", "lm")}
 
 sys.path.insert(0, str(HERE))
-from nlu_systems import SystemRun, run_rasa, run_stratus  # noqa: E402
+from nlu_systems import SystemRun, peer_venv, run_rasa, run_stratus  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -377,11 +376,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown dataset(s) {unknown}; choose from {', '.join(DATASETS)}")
     if args.peer_only and not args.peer:
         parser.error("--peer-only needs --peer rasa")
-    if args.peer == "rasa" and args.rasa_venv is None:
-        installed = subprocess.run(
-            ["bash", str(HERE / "peer_rasa.sh")], check=True, capture_output=True, text=True
-        )
-        args.rasa_venv = Path(installed.stdout.strip().splitlines()[-1])
+    if args.peer == "rasa":
+        args.rasa_venv = peer_venv(args.rasa_venv)
 
     with tempfile.TemporaryDirectory(prefix="stratus-bench-") as tmp:
         work = args.work or Path(tmp)
