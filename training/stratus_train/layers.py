@@ -109,12 +109,7 @@ class SparseDense(keras.layers.Layer):
 
 
 class MaskedDense(keras.layers.Layer):
-    """A Dense layer whose kernel is randomly sparse (Rasa's RandomlyConnectedDense).
-
-    `blocks` > 1 fuses that many layers of `units / blocks` outputs side by side (the
-    attention's query, key and value): each block is initialized and masked as a layer
-    of its own, so the fused product computes exactly what the separate layers would.
-    """
+    """A Dense layer whose kernel is randomly sparse (Rasa's RandomlyConnectedDense)."""
 
     def __init__(
         self,
@@ -123,39 +118,22 @@ class MaskedDense(keras.layers.Layer):
         reg: float,
         rng: np.random.Generator,
         activation: str | None = None,
-        use_bias: bool = True,
-        blocks: int = 1,
         **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)
-        if units % blocks:
-            raise ValueError(f"{units} units do not split into {blocks} blocks")
         self.units, self.density, self.reg, self.rng = units, density, reg, rng
-        self.activation, self.use_bias, self.blocks = activation, use_bias, blocks
+        self.activation = activation
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         n_in = int(input_shape[-1])  # type: ignore[arg-type]
-        width = self.units // self.blocks
-
-        def per_block(shape: tuple[int, int], dtype: object = None) -> tf.Tensor:
-            # a new initializer per block: an unseeded Keras one repeats its values
-            glorot = keras.initializers.GlorotUniform
-            return tf.concat([glorot()((shape[0], width), dtype) for _ in range(self.blocks)], 1)
-
         self.kernel = self.add_weight(
             shape=(n_in, self.units),
-            initializer=per_block if self.blocks > 1 else "glorot_uniform",
+            initializer="glorot_uniform",
             name="kernel",
             regularizer=keras.regularizers.L2(self.reg) if self.reg else None,
         )
-        # A zero constant when unused: the exported graphs read a bias either way.
-        self.bias = (
-            self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
-            if self.use_bias
-            else _constant_weight(self, np.zeros(self.units, np.float32), "no_bias")
-        )
-        masks = [connection_mask(self.rng, n_in, width, self.density) for _ in range(self.blocks)]
-        mask = np.concatenate(masks, axis=1)
+        self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
+        mask = connection_mask(self.rng, n_in, self.units, self.density)
         if mask.all():
             self.baked = True  # fully connected: nothing to mask
         else:
@@ -165,9 +143,7 @@ class MaskedDense(keras.layers.Layer):
 
     def call(self, x: tf.Tensor) -> tf.Tensor:
         kernel = self.kernel if self.baked else self.kernel * self.mask
-        y = tf.matmul(x, kernel)
-        if self.use_bias:
-            y += self.bias
+        y = tf.matmul(x, kernel) + self.bias
         if self.activation == "relu":
             y = tf.nn.relu(y)
         elif self.activation == "gelu":
@@ -260,10 +236,9 @@ class TransformerBlock(keras.layers.Layer):
             raise ValueError(f"transformer_size {size} is not divisible by {heads} heads")
         self.size, self.heads = size, heads
         # As Rasa's TransformerEncoderLayer: every projection is a RandomlyConnectedDense
-        # of `connection_density` and none is L2-regularized (only the input embedding is);
-        # the query, key and value layers have no bias (fused here: see MaskedDense).
+        # of `connection_density` and none is L2-regularized (only the input embedding is).
         self.norm_attention = LayerNorm(epsilon=1e-6)
-        self.qkv = MaskedDense(3 * size, density, 0.0, rng, use_bias=False, blocks=3)
+        self.qkv = MaskedDense(3 * size, density, 0.0, rng)
         self.attention_out = MaskedDense(size, density, 0.0, rng)
         self.norm_ffn = LayerNorm(epsilon=1e-6)
         self.ffn_in = MaskedDense(4 * size, density, 0.0, rng)

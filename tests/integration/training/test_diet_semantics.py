@@ -67,26 +67,6 @@ def test_connection_density_thins_the_transformer_but_not_the_sparse_input() -> 
         assert not layer.losses  # Rasa regularizes none of the encoder's inner layers
 
 
-def test_query_key_and_value_are_rasas_three_bias_free_layers() -> None:
-    # Rasa's MultiHeadAttention: three RandomlyConnectedDense(size, use_bias=False), each
-    # Glorot-initialized and masked on its own. Fused, each block must keep that scale
-    # (a [size, 3 * size] Glorot would start ~30% smaller) and its own minimal mask.
-    net = _net(connection_density=0.2)
-    assert net.encoder is not None
-    qkv = net.encoder.blocks[0].qkv
-    size = qkv.units // 3
-    assert [v.name for v in qkv.trainable_variables] == ["kernel"]
-    assert not qkv.bias.numpy().any()
-    kernel, mask = qkv.kernel.numpy(), qkv.mask.numpy()
-    n_in = kernel.shape[0]
-    for b in range(3):
-        block = kernel[:, b * size : (b + 1) * size]
-        assert np.sqrt(6 / (n_in + 3 * size)) < np.abs(block).max() <= np.sqrt(6 / (n_in + size))
-        part = mask[:, b * size : (b + 1) * size]
-        assert part.any(axis=0).all() and part.any(axis=1).all()  # every output and input
-    assert not np.allclose(kernel[:, :size], kernel[:, size : 2 * size])
-
-
 def test_balanced_epoch_repeats_rare_labels_as_rasa_does() -> None:
     from stratus_train.embedding_trainer import epoch_order
 
