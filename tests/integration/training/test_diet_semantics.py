@@ -115,11 +115,9 @@ def test_entity_logits_and_crf_transitions_carry_rasas_l2_term() -> None:
     head, transitions = net.tag_heads["entity"], net.transitions["entity"]
     start = transitions.numpy()
     assert np.abs(start).max() > 0 and np.abs(start).max() <= np.sqrt(6 / 10) + 1e-6
-    found = [float(loss) for loss in net.losses]
+    found = [float(loss) for loss in net.losses]  # the label and text embeddings' too
     for weights in (head.kernel.numpy(), start):
-        value = 0.01 * float(
-            np.sum(weights.astype(np.float64) ** 2)
-        )  # among the others (the label and text embeddings)
+        value = 0.01 * float(np.sum(weights.astype(np.float64) ** 2))
         assert any(np.isclose(value, f, rtol=1e-5) for f in found), (value, found)
 
 
