@@ -75,7 +75,7 @@ for m in messages[::every]:
             entry["sent"] = rows[0]
     for key, entry in seen.items():
         blocks[key]["rows"].append(entry)
-json.dump({"messages": len(messages), "blocks": blocks}, open(out, "w"))
+json.dump({"blocks": blocks}, open(out, "w"))
 """
 
 
