@@ -10,6 +10,7 @@ from argparse import Namespace
 from pathlib import Path
 
 import pytest
+from moodbot import TEST_MOODBOT, copy_test_moodbot
 
 from stratus.agent import Agent
 from stratus.cli import shell
@@ -17,17 +18,13 @@ from stratus.shared.exceptions import IncompatibleModelError
 
 pytestmark = pytest.mark.slow
 
-MOODBOT = Path(__file__).resolve().parents[2].parent / "shared" / "rasa-fixtures" / "test_moodbot"
-
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from stratus_train.train import train
 
     root = tmp_path_factory.mktemp("moodbot")
-    shutil.copytree(MOODBOT, root, dirs_exist_ok=True)
-    config = (root / "config.yml").read_text().replace("    run_eagerly: True\n", "")
-    (root / "config.yml").write_text(config.replace("epochs: 1", "epochs: 40"))
+    copy_test_moodbot(root, epochs=60)
     train(root, out=root / "models", progress=lambda _: None)
     return root / "models"
 
@@ -35,7 +32,7 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def chat(models: Path, lines: list[str], debug: bool = False) -> str:
     out = io.StringIO()
     args = Namespace(
-        model=str(models), project=str(MOODBOT), endpoints=None, sender="t", debug=debug
+        model=str(models), project=str(TEST_MOODBOT), endpoints=None, sender="t", debug=debug
     )
     assert shell.run(args, stdin=io.StringIO("\n".join(lines) + "\n"), out=out) == 0
     return out.getvalue()
@@ -64,7 +61,7 @@ def test_an_nlu_only_model_cannot_hold_a_conversation(tmp_path: Path) -> None:
     from stratus_train.train import train
 
     root = tmp_path / "bot"
-    shutil.copytree(MOODBOT, root)
+    shutil.copytree(TEST_MOODBOT, root)
     config = (root / "config.yml").read_text().replace("    run_eagerly: True\n", "")
     (root / "config.yml").write_text(config)
     result = train(root, out=root / "models", nlu_only=True, progress=lambda _: None)

@@ -3,7 +3,6 @@ and apps serving the channels against them."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,13 +21,13 @@ from fake_platforms import (
     telegram_responder,
 )
 from fastapi.testclient import TestClient
+from moodbot import copy_test_moodbot
 
 from stratus.agent import Agent
 from stratus.channels import ChannelOptions, ThreadDispatcher, UrllibChannelClient
 from stratus.server import create_app
 from stratus.stores import SQLiteTrackerStore
 
-MOODBOT = Path(__file__).resolve().parents[3].parent / "shared" / "rasa-fixtures" / "test_moodbot"
 # A channel-specific variation: Slack conversations must get it, the others must not.
 SLACK_VARIATION = """
   utter_happy:
@@ -45,9 +44,7 @@ def channel_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from stratus_train.train import train
 
     root = tmp_path_factory.mktemp("moodbot-channels")
-    shutil.copytree(MOODBOT, root, dirs_exist_ok=True)
-    config = (root / "config.yml").read_text().replace("    run_eagerly: True\n", "")
-    (root / "config.yml").write_text(config.replace("epochs: 1", "epochs: 20"))
+    copy_test_moodbot(root, epochs=60)
     domain = (root / "domain.yml").read_text()
     default = '\n  utter_happy:\n  - text: "Great, carry on!"\n'
     assert default in domain

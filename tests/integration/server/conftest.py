@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from moodbot import copy_test_moodbot
 
 from stratus.agent import Agent
 from stratus.server import create_app
 from stratus.stores import SQLiteTrackerStore
-
-MOODBOT = Path(__file__).resolve().parents[3].parent / "shared" / "rasa-fixtures" / "test_moodbot"
 
 # A reply with a blank line (the REST channel splits it) and a slot to set by event.
 EXTRA_DOMAIN = """
@@ -33,9 +31,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from stratus_train.train import train
 
     root = tmp_path_factory.mktemp("moodbot-server")
-    shutil.copytree(MOODBOT, root, dirs_exist_ok=True)
-    config = (root / "config.yml").read_text().replace("    run_eagerly: True\n", "")
-    (root / "config.yml").write_text(config.replace("epochs: 1", "epochs: 20"))
+    copy_test_moodbot(root, epochs=60)
     domain = (root / "domain.yml").read_text()
     domain = domain.replace('- text: "Bye"', '- text: "Bye\\n\\nSee you soon"')
     (root / "domain.yml").write_text(domain + EXTRA_DOMAIN)
