@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import yaml
+from peers import peer_venv
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 HERE = Path(__file__).resolve().parent
@@ -263,11 +264,8 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown bots: {', '.join(unknown)} (known: {', '.join(DEFAULT_BOTS)})")
     venv: Path | None = args.rasa_venv
-    if args.peer == "rasa" and venv is None:
-        installed = subprocess.run(
-            ["bash", str(HERE / "peer_rasa.sh")], check=True, capture_output=True, text=True
-        )
-        venv = Path(installed.stdout.strip().splitlines()[-1])
+    if args.peer == "rasa":
+        venv = peer_venv(venv)
     results: list[BotResult] = []
     for bot in args.bots:
         source = DEFAULT_BOTS.get(bot) or Path(bot).resolve()

@@ -22,7 +22,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from nlu_systems import peer_venv  # noqa: E402
+from peers import peer_venv  # noqa: E402
 
 RASA_SIDE = r"""
 import json, logging, sys, warnings

@@ -24,7 +24,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from nlu_accuracy import DATASETS_DIR, shared_config  # noqa: E402
-from nlu_systems import peer_venv  # noqa: E402
+from peers import peer_venv  # noqa: E402
 
 # {featurizer key: {"dim": int, "rows": [{"tokens", "seq", "sent"}, ...]}}, one row per
 # sampled message; a key is "<index>_<name>", the pipeline position as Stratus names it.

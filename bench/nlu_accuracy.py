@@ -42,7 +42,8 @@ LM_WEIGHTS = "sentence-transformers/all-MiniLM-L6-v2"
 VARIANTS = {"shared": ("shared",), "lm": ("lm",), "both": ("shared", "lm")}
 
 sys.path.insert(0, str(HERE))
-from nlu_systems import SystemRun, peer_venv, run_rasa, run_stratus  # noqa: E402
+from nlu_systems import SystemRun, run_rasa, run_stratus  # noqa: E402
+from peers import peer_venv  # noqa: E402
 
 
 @dataclass(frozen=True)

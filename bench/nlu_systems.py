@@ -28,16 +28,6 @@ class SystemRun:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def peer_venv(given: Path | None = None) -> Path:
-    """`given`, or the Rasa 3.6 venv of bench/peer_rasa.sh (installed on first use)."""
-    if given is not None:
-        return given
-    installed = subprocess.run(
-        ["bash", str(HERE / "peer_rasa.sh")], check=True, capture_output=True, text=True
-    )
-    return Path(installed.stdout.strip().splitlines()[-1])
-
-
 def dir_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 

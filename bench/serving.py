@@ -44,6 +44,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from peers import peer_venv
 from training_time import EXAMPLES, prepare, rasa_cmd, stratus_cmd, timed
 
 HERE = Path(__file__).resolve().parent
@@ -263,14 +264,6 @@ def timed_requests(
     return measured
 
 
-def peer_venv() -> Path:
-    """The Rasa 3.6 venv of bench/peer_rasa.sh, installed on first use."""
-    installed = subprocess.run(
-        ["bash", str(HERE / "peer_rasa.sh")], check=True, capture_output=True, text=True
-    )
-    return Path(installed.stdout.strip().splitlines()[-1])
-
-
 def run_system(
     system: str, source: Path, work: Path, args: argparse.Namespace, venv: Path | None
 ) -> ServingResult:
@@ -347,7 +340,7 @@ def main() -> None:
         parser.error(f"{args.bot} is not a Rasa project (no domain.yml)")
     venv: Path | None = None
     if args.peer == "rasa":
-        venv = args.rasa_venv or peer_venv()
+        venv = peer_venv(args.rasa_venv)
     results: list[ServingResult] = []
     with tempfile.TemporaryDirectory(prefix="stratus-serving-bench-") as tmp:
         results.append(run_system("stratus", args.bot.resolve(), Path(tmp), args, None))

@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from peers import peer_venv
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 EXAMPLES = REPO.parent / "shared" / "rasa-examples"
@@ -89,10 +91,10 @@ def main() -> None:
     parser.add_argument("--peer", choices=["rasa"], default=None)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--own-config", action="store_true", help="keep the bot's config.yml")
-    parser.add_argument("--rasa-venv", type=Path, default=REPO / ".peers" / "rasa")
+    parser.add_argument("--rasa-venv", type=Path, default=None, help="default: bench/peer_rasa.sh")
     args = parser.parse_args()
-    if args.peer and not (args.rasa_venv / "bin" / "rasa").exists():
-        sys.exit(f"no Rasa at {args.rasa_venv}: run bench/peer_rasa.sh first")
+    if args.peer:
+        args.rasa_venv = peer_venv(args.rasa_venv)
     rows = []
     with tempfile.TemporaryDirectory(prefix="stratus-train-bench-") as tmp:
         for name in args.bots:
