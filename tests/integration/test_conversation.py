@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import shutil
 import subprocess
 import sys
 from argparse import Namespace
@@ -61,9 +60,7 @@ def test_an_nlu_only_model_cannot_hold_a_conversation(tmp_path: Path) -> None:
     from stratus_train.train import train
 
     root = tmp_path / "bot"
-    shutil.copytree(TEST_MOODBOT, root)
-    config = (root / "config.yml").read_text().replace("    run_eagerly: True\n", "")
-    (root / "config.yml").write_text(config)
+    copy_test_moodbot(root, epochs=1)
     result = train(root, out=root / "models", nlu_only=True, progress=lambda _: None)
     with pytest.raises(IncompatibleModelError, match="no dialogue part"):
         Agent.load(result.model_dir)

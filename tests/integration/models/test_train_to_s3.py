@@ -8,6 +8,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from moodbot import TEST_MOODBOT
 
 from stratus.agent import Agent
 from stratus.brokers import FileEventBroker
@@ -19,8 +20,6 @@ from stratus.stores import SQLiteTrackerStore
 
 pytestmark = pytest.mark.slow
 
-MOODBOT = Path(__file__).resolve().parents[3].parent / "shared" / "rasa-fixtures" / "test_moodbot"
-
 
 def test_train_out_s3_uploads_a_version_that_serves(
     aws: boto3.session.Session,
@@ -29,7 +28,7 @@ def test_train_out_s3_uploads_a_version_that_serves(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     project = tmp_path / "moodbot"
-    shutil.copytree(MOODBOT, project)
+    shutil.copytree(TEST_MOODBOT, project)
     url = f"s3://{model_bucket}/bots/mood"
     assert main(["train", "--project", str(project), "--out", url]) == 0
     out = capsys.readouterr().out
