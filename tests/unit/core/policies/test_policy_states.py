@@ -28,7 +28,7 @@ from stratus.shared.events import (
     UserUtteranceReverted,
     UserUttered,
 )
-from stratus.shared.tracker import SHOULD_NOT_BE_SET
+from stratus.shared.tracker import SHOULD_NOT_BE_SET, DialogueStateTracker
 
 DOMAIN: dict[str, Any] = {
     "version": "3.1",
@@ -284,3 +284,71 @@ def test_a_history_is_not_resumed_after_events_were_reverted(domain: Domain) -> 
     later = [*base, UserUtteranceReverted(), listen(), user("greet", text="hello")]
     tracker = tracker_for(domain, "t", later)
     assert StateHistory(tracker, domain, previous=previous).states() == past_states(tracker, domain)
+
+
+def test_a_history_resumes_from_the_latest_loop_run_while_the_loop_runs(
+    domain: Domain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a loop's happy path each run drops the user turns since its previous run from
+    the applied events, so a history no longer extends the one before; it resumes from
+    the loop's kept run (a form turn late in a long conversation must not replay it all)
+    and gives the states of a full replay."""
+    preamble: list[Event] = []
+    for index in range(30):
+        preamble += [
+            listen(),
+            user("greet", text=f"hi {index}"),
+            ActionExecuted(action_name="utter_greet", hide_rule_turn=index % 2 == 0),
+        ]
+    form: list[Event] = [
+        listen(),
+        user("inform", text="book a table"),
+        ActionExecuted(action_name="booking_form"),
+        ActiveLoop("booking_form"),
+        SlotSet("people", 1.0),
+    ]
+    for index in range(6):
+        form += [
+            listen(),
+            user("inform", {"entity": "name", "value": f"n{index}"}, text=f"I am n{index}"),
+            ActionExecuted(action_name="booking_form"),
+            SlotSet("name", f"n{index}"),
+        ]
+    turns = preamble + form
+    trackers = [tracker_for(domain, "t", turns[:cut]) for cut in range(1, len(turns) + 1)]
+    replayed = 0
+    update = DialogueStateTracker.update
+
+    def counted(self: DialogueStateTracker, event: Event) -> None:
+        nonlocal replayed
+        replayed += 1
+        update(self, event)
+
+    monkeypatch.setattr(DialogueStateTracker, "update", counted)
+    only_rules = {"rule_only_slots": ["vegetarian"], "rule_only_loops": []}
+    previous: StateHistory | None = None
+    resumed_after_undo = 0
+    before: list[Event] = []
+    for cut, tracker in enumerate(trackers, start=1):
+        applied = tracker.applied_events()
+        undone = applied[: len(before)] != before  # some events replayed before are gone
+        before = applied
+        replayed = 0
+        shared = StateHistory(tracker, domain, previous=previous)
+        if cut > len(preamble) + 5 and undone:
+            # the events since the loop's first run, never the 90 events before it
+            assert replayed < len(form), f"cut {cut}: {replayed} events replayed"
+            resumed_after_undo += 1
+        monkeypatch.setattr(DialogueStateTracker, "update", update)
+        assert shared.states() == past_states(tracker, domain)
+        kwargs: dict[str, Any] = {
+            "max_history": 3,
+            "ignore_rule_only_turns": True,
+            "rule_only_data": only_rules,
+        }
+        assert prediction_states(shared, domain, **kwargs) == prediction_states(
+            tracker, domain, **kwargs
+        )
+        monkeypatch.setattr(DialogueStateTracker, "update", counted)
+        previous = shared
+    assert resumed_after_undo == 6  # each of the six happy-path runs

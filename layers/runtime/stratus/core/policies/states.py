@@ -18,7 +18,6 @@ import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from itertools import islice
 from typing import Any
 
 from stratus.shared.domain import Domain
@@ -271,6 +270,32 @@ class _HiddenTurnScan:
         return _Row(index, self.last_ml_action or None, anchor)
 
 
+def _last_loop_run(applied: Sequence[Event], start: int, loop_names: frozenset[str]) -> int:
+    """The index of the latest run of a loop among `applied[start:]`; -1 for none."""
+    if loop_names:
+        for index in range(len(applied) - 1, start - 1, -1):
+            event = applied[index]
+            if isinstance(event, ActionExecuted) and event.action_name in loop_names:
+                return index
+    return -1
+
+
+@dataclass(slots=True)
+class _Checkpoint:
+    """The replay just after the latest loop run among the applied events. While a loop
+    runs, each of its runs drops the user messages and actions since its previous run
+    from the applied events (Rasa's `_undo_till_previous_loop_execution`), so the next
+    history no longer extends the last one; it resumes here instead of from the start."""
+
+    done: int  # applied events replayed
+    replay: DialogueStateTracker  # never changed: copied to resume
+    moments: int  # moments before `done`
+    plain_kept: int
+    # The ML rows of the moments before `moments`, if known; filled in by the first
+    # history that scans past them, so later ones do not rescan from the start.
+    scan: _HiddenTurnScan | None
+
+
 class StateHistory:
     """A tracker's dialogue states, replayed once and shared by the policies: the cheap
     bookkeeping covers the whole history, but states are built only for the trailing
@@ -282,6 +307,7 @@ class StateHistory:
     _plain_kept: int
     _slot_definitions: tuple[Any, ...]
     _scan: _HiddenTurnScan | None  # the ML rows so far, if any policy asked
+    _checkpoint: _Checkpoint | None
 
     def __init__(
         self,
@@ -298,23 +324,43 @@ class StateHistory:
         self._omit_unset_slots = omit_unset_slots
         self._slot_definitions = tracker.slot_definitions()
         applied = tracker.applied_events()
-        extends = previous is not None and previous._continues(self, applied)
-        if previous is not None and extends:
-            # Before each applied action, the tracker as it was (as in
-            # `generate_all_prior_trackers`), then the final tracker.
+        # Before each applied action, the tracker as it was (as in
+        # `generate_all_prior_trackers`), then the final tracker.
+        checkpoint = None
+        if previous is not None and previous._continues(self, applied):
             replay = previous._replay.copy()
             moments = previous._moments[:-1]
             done = len(previous._applied)
             plain_kept = previous._plain_kept
             self._scan = None if previous._scan is None else previous._scan.copy()
+            checkpoint = previous._checkpoint
+        elif previous is not None and (checkpoint := previous._resumable(self, applied)):
+            replay = checkpoint.replay.copy()
+            moments = previous._moments[: checkpoint.moments]
+            done, plain_kept = checkpoint.done, checkpoint.plain_kept
+            self._scan = None if checkpoint.scan is None else checkpoint.scan.copy()
         else:
             replay, moments, done, plain_kept, self._scan = tracker.init_copy(), [], 0, 0, None
-        for event in islice(applied, done, None):
+        # the domain's forms too: a form's first run comes before its activation
+        loops = tracker.loop_names.union(domain.form_names)
+        last_loop_run = _last_loop_run(applied, done, loops)
+        for index in range(done, len(applied)):
+            event = applied[index]
             if isinstance(event, ActionExecuted):
                 moment = _Moment.of(replay, omit_unset_slots, event.hide_rule_turn)
                 moments.append(moment)
                 plain_kept += moment.action.get(ACTION_NAME) != ACTION_UNLIKELY_INTENT
             replay.update(event)
+            if index == last_loop_run:
+                scan = self._scan
+                checkpoint = _Checkpoint(
+                    index + 1,
+                    replay.copy(),
+                    len(moments),
+                    plain_kept,
+                    scan.copy() if scan is not None and scan.seen <= len(moments) else None,
+                )
+        self._checkpoint = checkpoint
         final = _Moment.of(replay, omit_unset_slots)
         moments.append(final)
         self._replay, self._applied, self._moments = replay, applied, moments
@@ -331,13 +377,27 @@ class StateHistory:
         it replayed are still the first ones (the same objects, or equal ones)."""
         old = self._applied
         return (
-            later.domain is self.domain
-            and later._omit_unset_slots == self._omit_unset_slots
-            and later._slot_definitions == self._slot_definitions
+            self._same_setup(later)
             and len(applied) >= len(old)
             # list equality tries identity first, in C: ~2 us for 1,000 events, where a
             # Python loop cost a turn ~0.3 ms at turn 200
             and applied[: len(old)] == old
+        )
+
+    def _resumable(self, later: StateHistory, applied: list[Event]) -> _Checkpoint | None:
+        """This history's checkpoint if `later` (being made from `applied`) can resume
+        from it: the events replayed up to it are still the first ones."""
+        checkpoint = self._checkpoint
+        if checkpoint is None or not self._same_setup(later):
+            return None
+        done = checkpoint.done
+        return checkpoint if applied[:done] == self._applied[:done] else None
+
+    def _same_setup(self, later: StateHistory) -> bool:
+        return (
+            later.domain is self.domain
+            and later._omit_unset_slots == self._omit_unset_slots
+            and later._slot_definitions == self._slot_definitions
         )
 
     def _rows_for(self, ignore_rule_only_turns: bool) -> _Rows:
@@ -346,7 +406,14 @@ class StateHistory:
             if self._scan is None:
                 self._scan = _HiddenTurnScan([])
             scan = self._scan
+            checkpoint = self._checkpoint
             for index in range(scan.seen, len(self._moments) - 1):
+                if (
+                    checkpoint is not None
+                    and index == checkpoint.moments
+                    and (checkpoint.scan is None or checkpoint.scan.seen < index)
+                ):
+                    checkpoint.scan = scan.copy()
                 row = scan.step(index, self._moments[index])
                 if row is not None:
                     scan.rows.append(row)
