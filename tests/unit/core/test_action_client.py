@@ -8,7 +8,11 @@ from typing import Any
 import pytest
 
 from stratus.core.actions import ActionDomainRequired, InProcessActionClient
+from stratus.core.actions.client import request_json
+from stratus.core.actions.remote import action_request
+from stratus.shared.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 from stratus.shared.exceptions import ActionFailure, ActionRejection
+from stratus.shared.tracker import DialogueStateTracker
 
 REQUEST = {
     "next_action": "action_x",
@@ -79,3 +83,39 @@ def test_unknown_action_fails_and_default_handler_serves_all() -> None:
         InProcessActionClient({}).call(REQUEST)
     client = InProcessActionClient(default=lambda e, c: {"responses": [{"text": e["next_action"]}]})
     assert client.call(REQUEST)["responses"] == [{"text": "action_x"}]
+
+
+def test_a_request_from_a_tracker_serializes_as_its_dict_does() -> None:
+    """The request joins each event's cached JSON; it must say what serializing the
+    request's dict says, also after the tracker grows or the event list is changed."""
+    tracker = DialogueStateTracker("s", None)
+    tracker.update(ActionExecuted(action_name="action_listen"))
+    tracker.update(
+        UserUttered(
+            text='h\u00e9llo \U0001f44b "quoted"',
+            parse_data={
+                "intent": {"name": "greet", "confidence": 0.1 + 0.2},
+                "intent_ranking": [{"name": "greet", "confidence": 1e-300}],
+            },
+            metadata={"events": [], "rtl": "\u05e9\u05dc\u05d5\u05dd"},
+        )
+    )
+    tracker.update(SlotSet("cities", ["Z\u00fcrich", None, 3]))
+    tracker.update(BotUttered(text="hi", data={"buttons": [{"title": "a", "payload": "/a"}]}))
+
+    def same_as_the_dict(request: dict[str, Any]) -> None:
+        text = request_json(request)
+        assert json.loads(text) == json.loads(json.dumps(request))
+        assert list(json.loads(text)) == list(request)  # the keys in Rasa's order
+
+    request = action_request("action_x", tracker, None, include_domain=False)  # type: ignore[arg-type]
+    same_as_the_dict(request)
+    assert [e["event"] for e in request["tracker"]["events"]] == ["action", "user", "slot", "bot"]
+    tracker.update(SlotSet("cities", []))
+    grown = action_request("action_x", tracker, None, include_domain=False)  # type: ignore[arg-type]
+    same_as_the_dict(grown)
+    assert json.loads(request_json(grown))["tracker"]["events"][-1]["value"] == []
+    grown["tracker"]["events"][0] = {"event": "restart", "timestamp": 2.0}
+    same_as_the_dict(grown)
+    grown["tracker"]["events"].append({"event": "restart", "timestamp": 1.0})
+    same_as_the_dict(grown)

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 import logging
+import operator
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NotRequired, Protocol, TypedDict
 
-from stratus.shared.events import JsonDict
+from stratus.shared.events import Event, JsonDict
 from stratus.shared.exceptions import ActionFailure, ActionRejection
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,52 @@ class ActionRequest(TypedDict):
     tracker: JsonDict  # the tracker state with every event
     domain: NotRequired[JsonDict]  # left out for some actions under selective domain
     version: str
+
+
+class EventDicts(list[JsonDict]):
+    """A request's tracker events: the list of their JSON dicts, which also knows the
+    events, so `request_json` joins their cached JSON text instead of serializing the
+    whole conversation for every action call. The dicts are read-only, as those of
+    `current_state` are; a list whose items were replaced, added or removed is
+    serialized item by item."""
+
+    def __init__(self, events: Sequence[Event]) -> None:
+        super().__init__(event.as_dict() for event in events)
+        self.events = tuple(events)
+        self._dicts = tuple(self)
+
+    def as_json(self) -> str | None:
+        """The events' JSON array; None when the list no longer holds their dicts."""
+        if len(self) != len(self._dicts) or not all(map(operator.is_, self, self._dicts)):
+            return None
+        return "[" + ",".join(event.as_json() for event in self.events) + "]"
+
+
+def request_json(request: Mapping[str, Any]) -> str:
+    """The request as compact JSON text (UTF-8 kept as is); its tracker's events come
+    from their cached text when they are `EventDicts`."""
+    tracker = request.get("tracker")
+    events = tracker.get("events") if isinstance(tracker, dict) else None
+    events_json = events.as_json() if isinstance(events, EventDicts) else None
+    if events_json is None:
+        return _dumps(request)
+    assert isinstance(tracker, dict)
+    inner = ",".join(
+        _dumps(key) + ":" + (events_json if key == "events" else _dumps(value))
+        for key, value in tracker.items()
+    )
+    return (
+        "{"
+        + ",".join(
+            _dumps(key) + ":" + ("{" + inner + "}" if key == "tracker" else _dumps(value))
+            for key, value in request.items()
+        )
+        + "}"
+    )
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 class ActionResponse(TypedDict):
@@ -134,7 +181,7 @@ class InProcessActionClient:
             raise ActionFailure(f"No in-process handler for action '{name}'.")
         # A JSON round trip gives the handler what a remote server would get, and keeps
         # it from changing the processor's own objects.
-        event = json.loads(json.dumps(request))
+        event = json.loads(request_json(request))
         try:
             result = handler(event, LambdaContext(function_name=name))
         except (ActionRejection, ActionFailure):

@@ -29,7 +29,7 @@ import urllib.request
 from collections.abc import Mapping
 from typing import Any
 
-from stratus.core.actions.client import answer_from_status
+from stratus.core.actions.client import answer_from_status, request_json
 from stratus.shared.events import JsonDict
 from stratus.shared.exceptions import ActionFailure
 
@@ -63,7 +63,7 @@ class HttpActionClient:
 
     def call(self, request: JsonDict) -> JsonDict:
         name = str(request.get("next_action"))
-        data = json.dumps(request).encode("utf-8")
+        data = request_json(request).encode("utf-8")
         http_request = urllib.request.Request(
             self.url, data=data, headers=self.headers, method="POST"
         )

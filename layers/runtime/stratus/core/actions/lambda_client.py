@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from stratus.core.actions.client import answer_from_handler
+from stratus.core.actions.client import answer_from_handler, request_json
 from stratus.core.actions.lambda_invoke import LambdaInvoker, LambdaThrottled
 from stratus.shared.events import JsonDict
 from stratus.shared.exceptions import ActionFailure
@@ -194,7 +194,7 @@ def current_session_events(events: list[Any]) -> list[Any]:
 
 
 def _dump(request: JsonDict) -> bytes:
-    return json.dumps(request, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return request_json(request).encode("utf-8")
 
 
 def _error_summary(body: bytes) -> str:

@@ -6,7 +6,11 @@ import logging
 from typing import Any
 
 from stratus.core.actions.base import UTTER_ACTION_KEY, Action, ActionContext, bot_utterance
-from stratus.core.actions.client import RASA_COMPATIBLE_VERSION, ActionDomainRequired
+from stratus.core.actions.client import (
+    RASA_COMPATIBLE_VERSION,
+    ActionDomainRequired,
+    EventDicts,
+)
 from stratus.shared.events import Event, InvalidEventError, JsonDict, event_from_dict
 from stratus.shared.exceptions import ActionFailure, ActionRejection
 from stratus.shared.tracker import DialogueStateTracker, EventVerbosity
@@ -18,10 +22,12 @@ def action_request(
     action_name: str, tracker: DialogueStateTracker, context: ActionContext, include_domain: bool
 ) -> JsonDict:
     """Rasa's action-server request body."""
+    state = tracker.current_state(EventVerbosity.NONE)
+    state["events"] = EventDicts(tracker.events)  # in the place Rasa gives them
     request: JsonDict = {
         "next_action": action_name,
         "sender_id": tracker.sender_id,
-        "tracker": tracker.current_state(EventVerbosity.ALL),
+        "tracker": state,
         "version": RASA_COMPATIBLE_VERSION,
     }
     if include_domain:

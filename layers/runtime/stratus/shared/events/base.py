@@ -66,6 +66,16 @@ class Event:
         data.update(self._payload())
         return data
 
+    def as_json(self) -> str:
+        """`as_dict()` as compact JSON text, made once per event: an action request
+        carries every event of the conversation, so each turn would otherwise serialize
+        the whole history again."""
+        text: str | None = self.__dict__.get("_json")
+        if text is None:
+            text = json.dumps(self.as_dict(), ensure_ascii=False, separators=(",", ":"))
+            object.__setattr__(self, "_json", text)
+        return text
+
     def _payload(self) -> JsonDict:
         """The type's own JSON fields, after `event`, `timestamp` and `metadata`."""
         return {}
