@@ -365,12 +365,6 @@ class DialogueStateTracker:
             loop = dataclasses.replace(loop, rejected=False)
         self.active_loop = loop
 
-    @property
-    def loop_names(self) -> frozenset[str]:
-        """Every loop ever activated in the conversation (what `applied_events` treats
-        as loops)."""
-        return frozenset(self._loop_names)
-
     def applied_events(self) -> list[Event]:
         """The events that make up the current state (Rasa's `applied_events`); see
         `stratus.shared.events.applied_events`."""

@@ -23,6 +23,7 @@ from stratus.shared.domain.constants import ACTION_UNLIKELY_INTENT
 from stratus.shared.events import (
     ActionExecuted,
     ActiveLoop,
+    BotUttered,
     Event,
     SlotSet,
     UserUtteranceReverted,
@@ -286,21 +287,8 @@ def test_a_history_is_not_resumed_after_events_were_reverted(domain: Domain) -> 
     assert StateHistory(tracker, domain, previous=previous).states() == past_states(tracker, domain)
 
 
-def test_a_history_resumes_from_the_latest_loop_run_while_the_loop_runs(
-    domain: Domain, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """On a loop's happy path each run drops the user turns since its previous run from
-    the applied events, so a history no longer extends the one before; it resumes from
-    the loop's kept run (a form turn late in a long conversation must not replay it all)
-    and gives the states of a full replay."""
-    preamble: list[Event] = []
-    for index in range(30):
-        preamble += [
-            listen(),
-            user("greet", text=f"hi {index}"),
-            ActionExecuted(action_name="utter_greet", hide_rule_turn=index % 2 == 0),
-        ]
-    form: list[Event] = [
+def _form_turns() -> list[Event]:
+    turns: list[Event] = [
         listen(),
         user("inform", text="book a table"),
         ActionExecuted(action_name="booking_form"),
@@ -308,13 +296,44 @@ def test_a_history_resumes_from_the_latest_loop_run_while_the_loop_runs(
         SlotSet("people", 1.0),
     ]
     for index in range(6):
-        form += [
+        turns += [
             listen(),
             user("inform", {"entity": "name", "value": f"n{index}"}, text=f"I am n{index}"),
             ActionExecuted(action_name="booking_form"),
             SlotSet("name", f"n{index}"),
         ]
-    turns = preamble + form
+    return turns
+
+
+def _fallback_turns() -> list[Event]:
+    turns: list[Event] = []
+    for index in range(6):
+        turns += [
+            listen(),
+            user("chitchat", text=f"mumble {index}"),
+            ActionExecuted(action_name="action_default_fallback"),
+            BotUttered(text="Sorry?"),
+            UserUtteranceReverted(),
+        ]
+    return turns
+
+
+@pytest.mark.parametrize("tail", [_form_turns, _fallback_turns], ids=["form", "rewinds"])
+def test_a_history_resumes_from_the_latest_listen_when_the_applied_events_shrink(
+    domain: Domain, monkeypatch: pytest.MonkeyPatch, tail: Any
+) -> None:
+    """A form's runs (Rasa's happy path drops the user turns between them) and rewinds
+    take events off the end of the applied events, so a history no longer extends the
+    one before; it resumes from before the latest `action_listen` (a turn late in a long
+    conversation must not replay it all) and gives the states of a full replay."""
+    preamble: list[Event] = []
+    for index in range(30):
+        preamble += [
+            listen(),
+            user("greet", text=f"hi {index}"),
+            ActionExecuted(action_name="utter_greet", hide_rule_turn=index % 2 == 0),
+        ]
+    turns = preamble + tail()
     trackers = [tracker_for(domain, "t", turns[:cut]) for cut in range(1, len(turns) + 1)]
     replayed = 0
     update = DialogueStateTracker.update
@@ -324,22 +343,21 @@ def test_a_history_resumes_from_the_latest_loop_run_while_the_loop_runs(
         replayed += 1
         update(self, event)
 
-    monkeypatch.setattr(DialogueStateTracker, "update", counted)
     only_rules = {"rule_only_slots": ["vegetarian"], "rule_only_loops": []}
     previous: StateHistory | None = None
-    resumed_after_undo = 0
+    shrunk = 0
     before: list[Event] = []
     for cut, tracker in enumerate(trackers, start=1):
         applied = tracker.applied_events()
         undone = applied[: len(before)] != before  # some events replayed before are gone
         before = applied
         replayed = 0
+        monkeypatch.setattr(DialogueStateTracker, "update", counted)
         shared = StateHistory(tracker, domain, previous=previous)
-        if cut > len(preamble) + 5 and undone:
-            # the events since the loop's first run, never the 90 events before it
-            assert replayed < len(form), f"cut {cut}: {replayed} events replayed"
-            resumed_after_undo += 1
         monkeypatch.setattr(DialogueStateTracker, "update", update)
+        if undone:
+            shrunk += 1
+            assert replayed < 10, f"cut {cut}: {replayed} events replayed"
         assert shared.states() == past_states(tracker, domain)
         kwargs: dict[str, Any] = {
             "max_history": 3,
@@ -349,6 +367,5 @@ def test_a_history_resumes_from_the_latest_loop_run_while_the_loop_runs(
         assert prediction_states(shared, domain, **kwargs) == prediction_states(
             tracker, domain, **kwargs
         )
-        monkeypatch.setattr(DialogueStateTracker, "update", counted)
         previous = shared
-    assert resumed_after_undo == 6  # each of the six happy-path runs
+    assert shrunk == 6  # each form run after the first, each rewind

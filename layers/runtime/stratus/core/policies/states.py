@@ -270,22 +270,22 @@ class _HiddenTurnScan:
         return _Row(index, self.last_ml_action or None, anchor)
 
 
-def _last_loop_run(applied: Sequence[Event], start: int, loop_names: frozenset[str]) -> int:
-    """The index of the latest run of a loop among `applied[start:]`; -1 for none."""
-    if loop_names:
-        for index in range(len(applied) - 1, start - 1, -1):
-            event = applied[index]
-            if isinstance(event, ActionExecuted) and event.action_name in loop_names:
-                return index
+def _last_listen(applied: Sequence[Event], start: int) -> int:
+    """The index of the latest `action_listen` among `applied[start:]`; -1 for none."""
+    for index in range(len(applied) - 1, start - 1, -1):
+        event = applied[index]
+        if isinstance(event, ActionExecuted) and event.action_name == ACTION_LISTEN_NAME:
+            return index
     return -1
 
 
 @dataclass(slots=True)
 class _Checkpoint:
-    """The replay just after the latest loop run among the applied events. While a loop
-    runs, each of its runs drops the user messages and actions since its previous run
-    from the applied events (Rasa's `_undo_till_previous_loop_execution`), so the next
-    history no longer extends the last one; it resumes here instead of from the start."""
+    """The replay just before the latest `action_listen`. The applied events can lose
+    their tail from there on: a loop's run drops the user message since its previous
+    run (Rasa's `_undo_till_previous_loop_execution`), a rewind drops the latest user
+    message and the `action_listen` before it. The next history then no longer extends
+    the last one; it resumes here instead of from the start."""
 
     done: int  # applied events replayed
     replay: DialogueStateTracker  # never changed: copied to resume
@@ -341,25 +341,23 @@ class StateHistory:
             self._scan = None if checkpoint.scan is None else checkpoint.scan.copy()
         else:
             replay, moments, done, plain_kept, self._scan = tracker.init_copy(), [], 0, 0, None
-        # the domain's forms too: a form's first run comes before its activation
-        loops = tracker.loop_names.union(domain.form_names)
-        last_loop_run = _last_loop_run(applied, done, loops)
+        last_listen = _last_listen(applied, done)
         for index in range(done, len(applied)):
             event = applied[index]
-            if isinstance(event, ActionExecuted):
-                moment = _Moment.of(replay, omit_unset_slots, event.hide_rule_turn)
-                moments.append(moment)
-                plain_kept += moment.action.get(ACTION_NAME) != ACTION_UNLIKELY_INTENT
-            replay.update(event)
-            if index == last_loop_run:
+            if index == last_listen:
                 scan = self._scan
                 checkpoint = _Checkpoint(
-                    index + 1,
+                    index,
                     replay.copy(),
                     len(moments),
                     plain_kept,
                     scan.copy() if scan is not None and scan.seen <= len(moments) else None,
                 )
+            if isinstance(event, ActionExecuted):
+                moment = _Moment.of(replay, omit_unset_slots, event.hide_rule_turn)
+                moments.append(moment)
+                plain_kept += moment.action.get(ACTION_NAME) != ACTION_UNLIKELY_INTENT
+            replay.update(event)
         self._checkpoint = checkpoint
         final = _Moment.of(replay, omit_unset_slots)
         moments.append(final)
