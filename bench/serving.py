@@ -19,6 +19,10 @@ on loopback, telemetry off) and is measured:
   p50 of turns 1-20, 90-110 and 180-200 to show whether a turn's cost grows with the
   conversation.
 
+`--model DIR` serves that trained Stratus model instead of training one (a bot's own
+config trains unseeded, so two trainings can hold different conversations: to compare
+two versions of the code, give both the same model).
+
 Utterances are the bot's own NLU examples (plain text), cycled. The trackers are each
 system's default: Stratus' SQLite file, Rasa's in-memory store. A bot with custom
 actions answers in Stratus (in-process actions) but Rasa needs an action server, which
@@ -56,7 +60,7 @@ WINDOWS = ((1, 20), (90, 110), (180, 200))  # turns of the long conversation, 1-
 @dataclass
 class ServingResult:
     system: str
-    train_s: float = 0.0
+    train_s: float = float("nan")  # NaN: not trained here (`--model`)
     start_s: float = 0.0
     rss_mb: float = 0.0
     peak_rss_mb: float = 0.0
@@ -272,12 +276,16 @@ def run_system(
     texts = utterances(bot)
     log = work / f"{system}.log"
     result = ServingResult(system)
-    print(f"[{system}] training {bot.name} ...", file=sys.stderr, flush=True)
     if venv is None:
-        result.train_s = timed(stratus_cmd(bot), bot, log)[0]
+        model = args.model
+        if model is None:
+            print(f"[{system}] training {bot.name} ...", file=sys.stderr, flush=True)
+            result.train_s = timed(stratus_cmd(bot), bot, log)[0]
+            model = bot / "models"
         exe = Path(sys.executable).with_name("stratus")
-        serve = [str(exe), "run", "-m", str(bot / "models")]
+        serve = [str(exe), "run", "-m", str(model)]
     else:
+        print(f"[{system}] training {bot.name} ...", file=sys.stderr, flush=True)
         result.train_s = timed(rasa_cmd(venv), bot, log)[0]
         serve = [str(venv / "bin" / "rasa"), "run", "-m", "rasa-models"]
     serve += ["--enable-api", "--interface", "127.0.0.1"]
@@ -335,9 +343,20 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=20, help="unmeasured requests first")
     parser.add_argument("--turns", type=int, default=200, help="turns of the long conversation")
     parser.add_argument("--json", type=Path, default=None, metavar="FILE")
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="serve this trained Stratus model of the bot instead of training one",
+    )
     args = parser.parse_args()
     if not (args.bot / "domain.yml").is_file():
         parser.error(f"{args.bot} is not a Rasa project (no domain.yml)")
+    if args.model is not None:
+        args.model = args.model.resolve()
+        if not args.model.exists():
+            parser.error(f"--model {args.model}: no such model or folder of models")
     venv: Path | None = None
     if args.peer == "rasa":
         venv = peer_venv(args.rasa_venv)
