@@ -14,6 +14,9 @@ from stratus.shared.exceptions import StratusError
 
 JsonDict = dict[str, Any]
 
+# One encoder for every event's JSON: `json.dumps` with options builds a new one per call.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
 
 class InvalidEventError(StratusError):
     """Event JSON that is not a valid Rasa event; names the event type and the field."""
@@ -72,7 +75,7 @@ class Event:
         the whole history again."""
         text: str | None = self.__dict__.get("_json")
         if text is None:
-            text = json.dumps(self.as_dict(), ensure_ascii=False, separators=(",", ":"))
+            text = _COMPACT.encode(self.as_dict())
             object.__setattr__(self, "_json", text)
         return text
 
