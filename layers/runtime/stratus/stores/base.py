@@ -25,7 +25,6 @@ is always whole. Expiry is lazy: DynamoDB deletes within days, SQLite on
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from abc import ABC, abstractmethod
@@ -34,6 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from stratus.shared.events import compact_json
 from stratus.shared.exceptions import StratusError
 from stratus.stores.locking import (
     ConversationLocks,
@@ -91,7 +91,7 @@ def encode_event(event: Mapping[str, Any]) -> str:
     """Event JSON as stored: compact, UTF-8 kept as is (smaller records)."""
     if not isinstance(event, Mapping) or not isinstance(event.get("event"), str):
         raise TypeError("a tracker event is a mapping with an 'event' name")
-    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+    return compact_json(event)
 
 
 def latest_boundary(events: Sequence[Mapping[str, Any]], first_seq: int) -> int | None:

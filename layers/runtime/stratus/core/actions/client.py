@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NotRequired, Protocol, TypedDict
 
-from stratus.shared.events import Event, JsonDict
+from stratus.shared.events import Event, JsonDict, compact_json
 from stratus.shared.exceptions import ActionFailure, ActionRejection
 
 logger = logging.getLogger(__name__)
@@ -67,24 +67,22 @@ def request_json(request: Mapping[str, Any]) -> str:
     events = tracker.get("events") if isinstance(tracker, dict) else None
     events_json = events.as_json() if isinstance(events, EventDicts) else None
     if events_json is None:
-        return _dumps(request)
+        return compact_json(request)
     assert isinstance(tracker, dict)
     inner = ",".join(
-        _dumps(key) + ":" + (events_json if key == "events" else _dumps(value))
+        compact_json(key) + ":" + (events_json if key == "events" else compact_json(value))
         for key, value in tracker.items()
     )
     return (
         "{"
         + ",".join(
-            _dumps(key) + ":" + ("{" + inner + "}" if key == "tracker" else _dumps(value))
+            compact_json(key)
+            + ":"
+            + ("{" + inner + "}" if key == "tracker" else compact_json(value))
             for key, value in request.items()
         )
         + "}"
     )
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 class ActionResponse(TypedDict):

@@ -12,7 +12,7 @@ from stratus.shared.events.actions import (
     FollowupAction,
     LoopInterrupted,
 )
-from stratus.shared.events.base import Event, InvalidEventError, JsonDict
+from stratus.shared.events.base import Event, InvalidEventError, JsonDict, compact_json
 from stratus.shared.events.history import applied_events, split_sessions
 from stratus.shared.events.registry import EVENT_TYPES, event_from_dict, events_from_dicts
 from stratus.shared.events.reminders import ReminderCancelled, ReminderScheduled
@@ -68,6 +68,7 @@ __all__ = [
     "UserUtteranceReverted",
     "UserUttered",
     "applied_events",
+    "compact_json",
     "event_from_dict",
     "events_from_dicts",
     "split_sessions",

@@ -14,8 +14,14 @@ from stratus.shared.exceptions import StratusError
 
 JsonDict = dict[str, Any]
 
-# One encoder for every event's JSON: `json.dumps` with options builds a new one per call.
+# One encoder for compact JSON: `json.dumps` with options builds a new one per call.
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def compact_json(value: Any) -> str:
+    """JSON text without spaces, UTF-8 kept as is: events as stored and as sent to an
+    action server."""
+    return _COMPACT.encode(value)
 
 
 class InvalidEventError(StratusError):
@@ -75,7 +81,7 @@ class Event:
         the whole history again."""
         text: str | None = self.__dict__.get("_json")
         if text is None:
-            text = _COMPACT.encode(self.as_dict())
+            text = compact_json(self.as_dict())
             object.__setattr__(self, "_json", text)
         return text
 
