@@ -259,8 +259,17 @@ class DietNetwork(keras.Model):
             h = gelu(h)  # Rasa's RasaSequenceLayer ends with a GELU
         return h[:, 0], h[:, 1:]
 
+    def label_bags(self) -> tf.Tensor:
+        """[labels, label dense_dimension]: each label's tokens through Rasa's sparse-to-dense
+        layer, summed. Rasa featurizes a label name as one row per token (no sentence row)
+        and sums the rows after the layer, so a label of n tokens (`faq/ask_name`, or
+        `intent_tokenization_flag`) gets the layer's bias n times."""
+        tokens = tf.reduce_sum(self.label_features, -1, keepdims=True)
+        extra = tf.maximum(tokens - 1.0, 0.0)
+        return self.label_sparse(self.label_features) + extra * self.label_sparse.bias
+
     def label_embeddings(self, training: bool) -> tf.Tensor:
-        h = self.label_ffnn(self.label_sparse(self.label_features), training=training)
+        h = self.label_ffnn(self.label_bags(), training=training)
         return self.label_embed(h)
 
     def outputs(

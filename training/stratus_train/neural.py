@@ -51,7 +51,8 @@ def feature_keys(config: dict[str, Any], components: list[Component]) -> set[str
 
 
 def label_features(labels: list[str], tokenizer: Tokenizer | None) -> np.ndarray:
-    """Multi-hot label tokens (split only when `intent_tokenization_flag` is on)."""
+    """Each label's token counts (split at `/`, and at `intent_split_symbol` when
+    `intent_tokenization_flag` is on): the sum of Rasa's per-token rows."""
     tokens = [
         [t.text for t in tokenizer.split_intent(label)] if tokenizer else [label]
         for label in labels
@@ -60,7 +61,7 @@ def label_features(labels: list[str], tokenizer: Tokenizer | None) -> np.ndarray
     features = np.zeros((len(labels), max(len(vocabulary), 1)), dtype=np.float32)
     for row, words in enumerate(tokens):
         for w in words:
-            features[row, vocabulary[w]] = 1.0
+            features[row, vocabulary[w]] += 1.0
     return features
 
 

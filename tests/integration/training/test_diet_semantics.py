@@ -19,13 +19,18 @@ from stratus.nlu.onnx_model import LABEL_SCORES
 pytestmark = pytest.mark.slow
 
 
-def _net(tags: dict[str, list[str]] | None = None, **options: Any) -> Any:
+def _net(
+    tags: dict[str, list[str]] | None = None,
+    label_features: np.ndarray | None = None,
+    **options: Any,
+) -> Any:
     from stratus_train.network import DietNetwork, TaskSpec
 
     config = {**DIET_DEFAULTS, "transformer_size": 32, "embedding_dimension": 8, **options}
     config["dense_dimension"] = {"text": 16, "label": 8}
     layout = FeatureLayout((("words", 40),))
-    spec = TaskSpec(["greet", "bye"], np.eye(2, dtype=np.float32), tags or {})
+    features = np.eye(2, dtype=np.float32) if label_features is None else label_features
+    spec = TaskSpec([f"label{i}" for i in range(len(features))], features, tags or {})
     net = DietNetwork(config, layout, spec, np.random.default_rng(0))
     net.outputs(_message([1, 2, 3]), training=False)  # build
     return net
@@ -65,6 +70,28 @@ def test_connection_density_thins_the_transformer_but_not_the_sparse_input() -> 
         kept = float(layer.mask.numpy().mean())
         assert 0.15 < kept < 0.3, (layer.name, kept)
         assert not layer.losses  # Rasa regularizes none of the encoder's inner layers
+
+
+def test_a_label_of_several_tokens_sums_rasas_per_token_rows() -> None:
+    # Rasa featurizes `faq/ask_name` as two token rows (no sentence row) and sums them
+    # after the sparse-to-dense layer: W[faq] + W[ask_name] + 2 b, not W[faq, ask_name] + b.
+    from stratus.nlu.tokenizers import WhitespaceTokenizer
+    from stratus_train.neural import label_features
+
+    tokenizer = WhitespaceTokenizer(dict(WhitespaceTokenizer.defaults))
+    features = label_features(["faq/ask_name", "faq/ask_weather", "greet"], tokenizer)
+    # vocabulary: ask_name, ask_weather, faq, greet
+    assert features.tolist() == [[1, 0, 1, 0], [0, 1, 1, 0], [0, 0, 0, 1]]
+    net = _net(label_features=features)
+    layer = net.label_sparse
+    layer.bias.assign(np.linspace(1.0, 2.0, layer.units, dtype=np.float32))
+    kernel, bias = layer.kernel.numpy(), layer.bias.numpy()
+    expected = [
+        kernel[0] + kernel[2] + 2 * bias,
+        kernel[1] + kernel[2] + 2 * bias,
+        kernel[3] + bias,
+    ]
+    assert np.allclose(net.label_bags().numpy(), expected, atol=1e-6)
 
 
 def test_balanced_epoch_repeats_rare_labels_as_rasa_does() -> None:
