@@ -19,6 +19,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
+from stratus.shared.events import compact_json
 from stratus.shared.exceptions import TrackerConflictError
 from stratus.stores.base import (
     StoredConversation,
@@ -309,7 +310,7 @@ class SQLiteTrackerStore(TrackerStore):
                 first_seq + len(encoded) - 1,
                 base,
                 session_start,
-                json.dumps(state, ensure_ascii=False, separators=(",", ":")),
+                compact_json(state),
                 now,
                 now,
                 expires_at,

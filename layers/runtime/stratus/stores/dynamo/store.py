@@ -22,6 +22,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
+from stratus.shared.events import compact_json
 from stratus.shared.exceptions import TrackerConflictError
 from stratus.stores.base import (
     EventTooLargeError,
@@ -301,9 +302,7 @@ class DynamoTrackerStore(TrackerStore):
         session_start: int | None,
     ) -> list[Any]:
         h = self.models.head
-        encoded = {
-            k: json.dumps(v, ensure_ascii=False, separators=(",", ":")) for k, v in state.items()
-        }
+        encoded = {k: compact_json(v) for k, v in state.items()}
         actions: list[Any] = [
             h.version.set(new_version),
             h.base.set(h.base | 1) if base is None else h.base.set(base),
