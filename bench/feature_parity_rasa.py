@@ -101,11 +101,12 @@ def stratus_blocks(train: Path, pipeline: list[dict[str, Any]], every: int) -> B
     for m in messages[::every]:
         for b in m.sparse:
             block = blocks.setdefault(b.featurizer, {"dim": b.dim, "rows": []})
+            sentence = b.sentence_row()
             block["rows"].append(
                 {
                     "tokens": [t.text for t in m.tokens],
                     "seq": [sorted(row) for row in b.sequence],
-                    "sent": sorted(b.sentence) if b.sentence is not None else None,
+                    "sent": sorted(sentence) if sentence is not None else None,
                 }
             )
     return blocks

@@ -65,12 +65,16 @@ class Cells:
     def of(cls, x: dict[str, np.ndarray]) -> Cells:
         token, slot = np.nonzero(x[SEQ_VALS][0])
         (sent,) = np.nonzero(x[SENT_VALS][0])
+        # A sentence row may repeat a column (the sum of its token rows); merged here once,
+        # so that every epoch gathers each column once.
+        sent_ids, at = np.unique(x[SENT_IDS][0, sent], return_inverse=True)
+        sent_vals = np.bincount(at, weights=x[SENT_VALS][0, sent], minlength=len(sent_ids))
         return cls(
             token.astype(np.int32),
             x[SEQ_IDS][0, token, slot],
             x[SEQ_VALS][0, token, slot],
-            x[SENT_IDS][0, sent],
-            x[SENT_VALS][0, sent],
+            sent_ids,
+            sent_vals.astype(np.float32),
         )
 
 

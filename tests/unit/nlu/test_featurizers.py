@@ -44,7 +44,7 @@ def test_word_counts_per_token_and_sentence(tmp_path: Path) -> None:
     cvf.process(test)
     block = test[0].sparse[0]
     assert block.sequence == [[(2, 1.0)], [], [(2, 1.0)]]
-    assert block.sentence == [(2, 2.0)]
+    assert block.sentence_row() == [(2, 2.0)]
     cvf.persist(tmp_path)
     loaded = CountVectorsFeaturizer.load(cvf.config, tmp_path)
     assert loaded.vocabulary == cvf.vocabulary
@@ -100,7 +100,7 @@ def test_sentence_row_equals_analysing_the_joined_text() -> None:
         cvf.process(test)
         for message in test:
             joined = " ".join(cvf.token_texts(message))
-            assert message.sparse[0].sentence == cvf._row(joined)
+            assert message.sparse[0].sentence_row() == cvf._row(joined)
 
 
 def test_token_rows_follow_a_refitted_vocabulary() -> None:

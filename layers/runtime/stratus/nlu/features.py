@@ -81,50 +81,71 @@ def n_tokens(message: Message, max_tokens: int) -> int:
 def build_inputs(
     messages: Sequence[Message], layout: FeatureLayout, max_tokens: int
 ) -> dict[str, np.ndarray]:
-    """Model inputs for a batch; tokens beyond `max_tokens` are left out."""
+    """Model inputs for a batch; tokens beyond `max_tokens` are left out.
+
+    A sentence row may repeat a column (`SparseBlock.sentence_sums_tokens`): the embedding
+    bag adds repeated cells up, so the sum needs no merging here.
+    """
     offsets = layout.offsets()
-    batch = len(messages)
     lengths = [n_tokens(m, max_tokens) for m in messages]
     steps = max([1, *lengths])
-    seq_rows: list[list[SparseRow]] = []
-    sent_rows: list[SparseRow] = []
-    for m, length in zip(messages, lengths):
-        rows: list[SparseRow] = [[] for _ in range(length)]
-        sentence: SparseRow = []
+    # Per message, its blocks the model reads: (token rows, column offset, sentence row).
+    read: list[list[tuple[list[SparseRow], int, SparseRow | None]]] = []
+    for m in messages:
+        blocks = []
         for block in m.sparse:
             base = offsets.get(block.featurizer)
-            if base is None:
-                continue
-            for row, cells in zip(rows, block.sequence):
-                row.extend([(base + c, v) for c, v in cells])
-            sentence.extend([(base + c, v) for c, v in block.sentence or ()])
-        seq_rows.append(rows)
-        sent_rows.append(sentence)
-    nnz = max([1, *(len(r) for rows in seq_rows for r in rows)])
-    sent_nnz = max([1, *(len(r) for r in sent_rows)])
-    # Every (column, value) cell, padded with (0, 0.0), goes into one flat list that
-    # numpy reads in one call: a slice assignment per token row costs more at serving's
-    # batch of one.
+            if base is not None:
+                sentence = None if block.sentence_sums_tokens else (block.sentence or [])
+                blocks.append((block.sequence, base, sentence))
+        read.append(blocks)
+    sizes = [
+        [sum(len(rows[t]) for rows, _, _ in blocks) for t in range(length)]
+        for blocks, length in zip(read, lengths)
+    ]
+    sent_sizes = [
+        sum(len(s) if s is not None else sum(map(len, rows)) for rows, _, s in blocks)
+        for blocks in read
+    ]
+    nnz = max([1, *(n for row_sizes in sizes for n in row_sizes)])
+    sent_nnz = max([1, *sent_sizes])
+    # Every (column, value) cell goes unshifted into one flat list that numpy reads in one
+    # call, padded with (0, 0.0); each run of cells from one block gets that block's column
+    # offset added afterwards (`_shifted_ids`). Shifting cell by cell in Python, or a slice
+    # assignment per token row, costs more at serving's batch of one.
     seq_cells: SparseRow = []
-    for rows in seq_rows:
-        for row in rows:
-            seq_cells.extend(row)
-            seq_cells.extend([_PAD] * (nnz - len(row)))
-        seq_cells.extend([_PAD] * (nnz * (steps - len(rows))))
+    seq_runs: list[tuple[int, int]] = []  # (column offset, cells)
+    for blocks, row_sizes in zip(read, sizes):
+        for t, size in enumerate(row_sizes):
+            for rows, base, _ in blocks:
+                row = rows[t]
+                seq_cells += row
+                seq_runs.append((base, len(row)))
+            seq_cells += [_PAD] * (nnz - size)
+            seq_runs.append((0, nnz - size))
+        missing = nnz * (steps - len(row_sizes))
+        seq_cells += [_PAD] * missing
+        seq_runs.append((0, missing))
     sent_cells: SparseRow = []
-    for sentence in sent_rows:
-        sent_cells.extend(sentence)
-        sent_cells.extend([_PAD] * (sent_nnz - len(sentence)))
-    seq = _cell_array(seq_cells).reshape(batch, steps, nnz, 2)
-    sent = _cell_array(sent_cells).reshape(batch, sent_nnz, 2)
+    sent_runs: list[tuple[int, int]] = []
+    for blocks, size in zip(read, sent_sizes):
+        for rows, base, sentence in blocks:
+            for row in rows if sentence is None else (sentence,):
+                sent_cells += row
+                sent_runs.append((base, len(row)))
+        sent_cells += [_PAD] * (sent_nnz - size)
+        sent_runs.append((0, sent_nnz - size))
+    batch = len(messages)
+    seq = _cell_array(seq_cells)
+    sent = _cell_array(sent_cells)
     mask = np.zeros((batch, steps), dtype=np.float32)
     for b, length in enumerate(lengths):
         mask[b, :length] = 1.0
     inputs: dict[str, np.ndarray] = {
-        SEQ_IDS: seq[..., 0].astype(np.int64),
-        SEQ_VALS: seq[..., 1].astype(np.float32),
-        SENT_IDS: sent[..., 0].astype(np.int64),
-        SENT_VALS: sent[..., 1].astype(np.float32),
+        SEQ_IDS: _shifted_ids(seq[:, 0], seq_runs).reshape(batch, steps, nnz),
+        SEQ_VALS: seq[:, 1].astype(np.float32).reshape(batch, steps, nnz),
+        SENT_IDS: _shifted_ids(sent[:, 0], sent_runs).reshape(batch, sent_nnz),
+        SENT_VALS: sent[:, 1].astype(np.float32).reshape(batch, sent_nnz),
         MASK: mask,
     }
     if layout.dense:
@@ -132,9 +153,16 @@ def build_inputs(
     return inputs
 
 
+def _shifted_ids(columns: np.ndarray, runs: list[tuple[int, int]]) -> np.ndarray:
+    """int64 feature ids: each run's block-local columns plus its block's offset."""
+    bases, counts = zip(*runs)
+    return columns.astype(np.int64) + np.repeat(np.array(bases, dtype=np.int64), counts)
+
+
 def _cell_array(cells: SparseRow) -> np.ndarray:
     """[cells, 2] float64 (columns are exact: below 2**53)."""
-    return np.fromiter(chain.from_iterable(cells), dtype=np.float64, count=2 * len(cells))
+    flat = np.fromiter(chain.from_iterable(cells), dtype=np.float64, count=2 * len(cells))
+    return flat.reshape(len(cells), 2)
 
 
 def _dense_inputs(

@@ -40,7 +40,20 @@ class SparseBlock:
     featurizer: str  # the featurizer's key in its pipeline (`3_CountVectorsFeaturizer`)
     dim: int
     sequence: list[SparseRow]
-    sentence: SparseRow | None
+    sentence: SparseRow | None  # None: no sentence features, or see `sentence_sums_tokens`
+    # The sentence row is the sum of the token rows (`sentence` is then None): the model's
+    # embedding bag adds the cells up itself, so the sum is never built while parsing.
+    sentence_sums_tokens: bool = False
+
+    def sentence_row(self) -> SparseRow | None:
+        """The sentence row with each column once, in column order."""
+        if not self.sentence_sums_tokens:
+            return self.sentence
+        total: dict[int, float] = {}
+        for row in self.sequence:
+            for col, value in row:
+                total[col] = total.get(col, 0.0) + value
+        return sorted(total.items())
 
 
 @dataclass(slots=True)

@@ -72,14 +72,6 @@ def _char_wb_ngrams(text: str, lo: int, hi: int) -> list[str]:
     return grams
 
 
-def _sum_rows(rows: list[SparseRow]) -> SparseRow:
-    total: dict[int, float] = {}
-    for row in rows:
-        for col, value in row:
-            total[col] = total.get(col, 0.0) + value
-    return sorted(total.items())
-
-
 class CountVectorsFeaturizer(Component):
     """Counts of the words (or character n-grams) of each token and of the whole sentence."""
 
@@ -231,10 +223,10 @@ class CountVectorsFeaturizer(Component):
             texts = self.token_texts(message)
             sequence = [self._token_row(t) for t in texts]
             if self._sentence_is_sum and not any(_HAS_SPACE.search(t) for t in texts):
-                sentence = _sum_rows(sequence)
+                block = SparseBlock(self.key, dim, sequence, None, sentence_sums_tokens=True)
             else:
-                sentence = self._row(" ".join(texts))
-            message.sparse.append(SparseBlock(self.key, dim, sequence, sentence))
+                block = SparseBlock(self.key, dim, sequence, self._row(" ".join(texts)))
+            message.sparse.append(block)
 
     def persist(self, directory: Path) -> None:
         write_json(directory / VOCABULARY_FILE, self.vocabulary)
