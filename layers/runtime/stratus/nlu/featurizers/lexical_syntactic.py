@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from stratus.nlu.component import Component, read_json, write_json
-from stratus.nlu.message import Message, SparseBlock, Token
+from stratus.nlu.message import Message, SparseBlock, SparseRow, Token
 from stratus.shared.training_data.message import NluData
 
 FEATURES_FILE = "feature_to_index.json"
 BOS, EOS = "BOS", "EOS"
-# (window position, token text, first?, last?) -> columns, kept for reuse; a full cache
+# (window position, token text, first?, last?) -> cells, kept for reuse; a full cache
 # starts over.
-COLUMNS_KEPT = 8192
+CELLS_KEPT = 8192
 
 # Rasa stringifies every value ("True"/"False" included), so each becomes its own column.
 FEATURE_FUNCTIONS: dict[str, Callable[[Token], object]] = {
@@ -55,7 +55,7 @@ class LexicalSyntacticFeaturizer(Component):
         # "<window position>|<feature>" -> value -> column
         self.index: dict[str, dict[str, int]] = index or {}
         self.dim = sum(len(v) for v in self.index.values())
-        self._columns_of: dict[tuple[int, str, bool, bool], list[int]] = {}
+        self._cells_of: dict[tuple[int, str, bool, bool], SparseRow] = {}
 
     def _raw_features(self, tokens: list[Token]) -> list[dict[str, str]]:
         n = len(tokens)
@@ -81,7 +81,7 @@ class LexicalSyntacticFeaturizer(Component):
             index[key] = {v: offset + i for i, v in enumerate(sorted(values[key]))}
             offset += len(values[key])
         self.index, self.dim = index, offset
-        self._columns_of.clear()
+        self._cells_of.clear()
 
     def process(self, messages: list[Message]) -> None:
         if not self.dim:
@@ -93,12 +93,13 @@ class LexicalSyntacticFeaturizer(Component):
             n = len(tokens)
             sequence = []
             for anchor in range(n):
-                cols: list[int] = []
+                # Column order (window positions 0-9 sort before the next one's keys).
+                row: SparseRow = []
                 for position, relative in enumerate(self._offsets):
                     at = anchor + relative
                     if 0 <= at < n:
-                        cols.extend(self._columns(position, tokens[at], at == 0, at == n - 1))
-                sequence.append([(c, 1.0) for c in sorted(cols)])
+                        row += self._cells(position, tokens[at], at == 0, at == n - 1)
+                sequence.append(row)
             # Rasa's LexicalSyntacticFeaturizer gives no sentence features.
             message.sparse.append(SparseBlock(self.key, self.dim, sequence, None))
 
@@ -117,19 +118,19 @@ class LexicalSyntacticFeaturizer(Component):
             features[f"{position}|{feature}"] = str(value)
         return features
 
-    def _columns(self, position: int, token: Token, first: bool, last: bool) -> list[int]:
-        """The index columns of `_token_features`; they depend on the token's text and
-        the two flags only, so they are kept for reuse."""
+    def _cells(self, position: int, token: Token, first: bool, last: bool) -> SparseRow:
+        """The cells of `_token_features`, in column order; they depend on the token's
+        text and the two flags only, so they are kept for reuse (never mutated)."""
         key = (position, token.text, first, last)
-        cols = self._columns_of.get(key)
-        if cols is None:
+        cells = self._cells_of.get(key)
+        if cells is None:
             features = self._token_features(position, token, first, last)
             found = (self.index.get(name, {}).get(value) for name, value in features.items())
-            cols = [col for col in found if col is not None]
-            if len(self._columns_of) >= COLUMNS_KEPT:
-                self._columns_of.clear()
-            self._columns_of[key] = cols
-        return cols
+            cells = [(col, 1.0) for col in sorted(col for col in found if col is not None)]
+            if len(self._cells_of) >= CELLS_KEPT:
+                self._cells_of.clear()
+            self._cells_of[key] = cells
+        return cells
 
     def persist(self, directory: Path) -> None:
         write_json(directory / FEATURES_FILE, self.index)
