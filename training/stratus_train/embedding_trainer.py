@@ -224,7 +224,7 @@ def train_network(
     variables = net.trainable_variables
     # Adam's slots are created now: a tf.function whose first call creates variables is
     # traced twice, and tracing this step costs seconds.
-    optimizer = FusedAdam(variables, float(config["learning_rate"]), l2=net.sparse_l2())
+    optimizer = FusedAdam(variables, float(config["learning_rate"]), l2=net.l2_terms())
 
     @tf.function(
         input_signature=[

@@ -75,8 +75,9 @@ class SparseDense(keras.layers.Layer):
     baked = False  # set by `bake_masks` before export: the kernel then holds kernel * mask
 
     def penalty(self) -> tf.Tensor:
-        """Rasa's L2 term on the kernel, reg * sum(W^2), as a value only: the training step
-        adds its gradient inside the update (`FusedAdam(l2=...)`), cheaper than the tape's."""
+        """Rasa's L2 term on the kernel, reg * sum(W^2), as a value only: the optimizer
+        adds its gradient to the gathered rows only, as Rasa's train step gates it
+        (`FusedAdam(l2=...)`)."""
         return tf.stop_gradient(self.reg * 2.0 * tf.nn.l2_loss(self.kernel))
 
     def _rows(self, ids: tf.Tensor) -> tf.Tensor:

@@ -28,6 +28,7 @@ from stratus.nlu.onnx_model import LABEL_CONFIDENCES, LABEL_SCORES, TAG_LOGITS
 from stratus_train.backend import keras, tf
 from stratus_train.crf import crf_nll
 from stratus_train.layers import Ffnn, MaskedDense, SparseDense, TransformerEncoder, gelu
+from stratus_train.optimizer import l2_terms, regularization
 
 # Training-only outputs of `DietNetwork.outputs`, read by the label loss.
 TEXT_EMBEDDINGS, LABEL_EMBEDDINGS = "text_embeddings", "label_embeddings"
@@ -311,23 +312,24 @@ class DietNetwork(keras.Model):
         return sampled_dot_product_loss(text, labels, ids, neg_labels, neg_inputs, constrain)
 
     def _sparse_layers(self) -> tuple[SparseDense, SparseDense]:
-        """The sparse-input layers whose L2 term the optimizer applies (`sparse_l2`) and the
+        """The sparse-input layers whose L2 term the optimizer applies (`l2_terms`) and the
         loss reports (`training_loss`): one list, so the two cannot drift apart."""
         return (self.seq_sparse, self.sent_sparse)
 
-    def sparse_l2(self) -> list[tuple[keras.Variable, float]]:
-        """The sparse-input kernels and their L2 constants, for `FusedAdam(l2=...)`."""
-        return [(layer.kernel, layer.reg) for layer in self._sparse_layers()]
+    def l2_terms(self) -> list[tuple[keras.Variable, float]]:
+        """Every weight's L2 constant, for `FusedAdam(l2=...)`: the sparse-input kernels
+        and the weights with a Keras regularizer."""
+        sparse = [(layer.kernel, layer.reg) for layer in self._sparse_layers() if layer.reg]
+        return [*sparse, *l2_terms(self.trainable_variables)]
 
     def training_loss(
         self, x: dict[str, tf.Tensor], label_ids: tf.Tensor, tags: dict[str, tf.Tensor]
     ) -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
         out = self.outputs(x, training=True, packed=True)
-        # The sparse kernels' L2 terms count in the loss; their gradient comes from the
-        # optimizer (`sparse_l2`).
+        # The L2 terms count in the loss; their gradients come from the optimizer
+        # (`l2_terms`), applied as Rasa applies them.
         sparse = [layer.penalty() for layer in self._sparse_layers() if layer.reg]
-        terms = [*self.losses, *sparse]
-        total = tf.add_n(terms) if terms else tf.constant(0.0)
+        total = tf.add_n([regularization(self), *sparse])
         metrics: dict[str, tf.Tensor] = {}
         if LABEL_SCORES in out:
             scores = out[LABEL_SCORES]  # every label: what serving ranks

@@ -6,11 +6,12 @@ step), which costs tracing time once and executor time on every step. TensorFlow
 v += (g^2 - v)(1 - b2), w -= lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps), which
 is Keras 3's Adam (same defaults), so swapping it changes no result beyond float rounding.
 
-`l2` moves an L2 term's gradient into the update: for DIET's two sparse-input kernels
-(vocabulary x 128; 20,813 rows on CLINC150) a Keras regularizer makes the tape build the
-dense 2·reg·W (Square, Sum, Tile, Mul), densify the gathered-row gradient and add the two
-every step. Adding the gathered rows into 2·reg·W in one scatter gives the same gradient
-and made a CLINC150 training step ~6% faster (100 -> 94 ms at batch 64).
+`l2` applies the weights' L2 terms as Rasa 3.6 does (`RasaModel.train_step`): the
+regularization gradient 2·reg·W is added only where the prediction gradient is positive,
+element by element. A sparse-input kernel's rows that no cell of the batch touched thus
+get no decay at all, where a plain L2 term (as the tape computes it) would pull every row
+of the vocabulary to zero on every step: on BANKING77 at 100 epochs that left the median
+row of the sequence kernel 12x smaller than Rasa's. `l2_terms` lists a network's terms.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from stratus_train.backend import tf
+from stratus_train.backend import keras, tf
 
 # Keras' Adam defaults.
 BETA_1, BETA_2, EPSILON = 0.9, 0.999, 1e-7
@@ -35,7 +36,7 @@ class FusedAdam:
         l2: Sequence[tuple[Any, float]] = (),
     ) -> None:
         """`l2`: (variable, reg) pairs whose loss has a reg * sum(w^2) term that the tape
-        did not differentiate (see `stop_gradient` in `SparseDense.penalty`)."""
+        did not differentiate (`regularization` reports it without a gradient)."""
         self.variables = list(variables)
         self.l2 = {id(var): 2.0 * float(reg) for var, reg in l2 if reg}
         self.learning_rate = float(learning_rate)
@@ -70,6 +71,31 @@ class FusedAdam:
         if scale is None:
             return grad
         if isinstance(grad, tf.IndexedSlices):
-            # Duplicate rows add up, as densifying them would.
-            return tf.tensor_scatter_nd_add(var * scale, grad.indices[:, None], grad.values)
-        return grad + var * scale
+            # Gathered rows: duplicates add up first, as the dense gradient has them;
+            # rows not gathered have a zero prediction gradient, so no L2 term.
+            rows, at = tf.unique(grad.indices)
+            summed = tf.math.unsorted_segment_sum(grad.values, at, tf.shape(rows)[0])
+            decay = tf.gather(var, rows) * scale
+            values = summed + tf.where(summed > 0, decay, tf.zeros_like(decay))
+            return tf.IndexedSlices(values, rows, grad.dense_shape)
+        return grad + tf.where(grad > 0, var * scale, tf.zeros_like(grad))
+
+
+def l2_terms(variables: Sequence[Any]) -> list[tuple[Any, float]]:
+    """(variable, reg) for every variable with a Keras L2 regularizer (reg * sum(w^2))."""
+    terms = []
+    for var in variables:
+        regularizer = getattr(var, "regularizer", None)
+        if regularizer is None:
+            continue
+        if not isinstance(regularizer, keras.regularizers.L2):
+            raise TypeError(f"{var.path}: only L2 regularizers are supported")
+        terms.append((var, float(regularizer.l2)))
+    return terms
+
+
+def regularization(layer: Any) -> tf.Tensor:
+    """The value of a layer's regularization losses, with no gradient: the optimizer
+    applies their gradients itself (`FusedAdam(l2=...)`)."""
+    losses = layer.losses
+    return tf.stop_gradient(tf.add_n(losses)) if losses else tf.constant(0.0)

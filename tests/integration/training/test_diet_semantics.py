@@ -117,13 +117,24 @@ def test_unbalanced_epoch_is_one_permutation() -> None:
     assert sorted(order.tolist()) == list(range(len(labels)))
 
 
-def test_sparse_kernels_keep_rasas_l2_term_with_the_gradient_left_to_the_optimizer() -> None:
+def test_l2_terms_are_reported_in_the_loss_with_their_gradients_left_to_the_optimizer() -> None:
     import tensorflow as tf
 
+    from stratus_train.optimizer import regularization
+
     net = _net(regularization_constant=0.01)
+    terms = net.l2_terms()
     kernels = {id(net.seq_sparse.kernel), id(net.sent_sparse.kernel)}
-    assert {id(kernel) for kernel, _ in net.sparse_l2()} == kernels
-    assert [reg for _, reg in net.sparse_l2()] == [0.01, 0.01]
+    regularized = {id(v) for v in net.trainable_variables if getattr(v, "regularizer", None)}
+    assert regularized and not kernels & regularized
+    assert {id(var) for var, _ in terms} == kernels | regularized
+    assert {reg for _, reg in terms} == {0.01}
+    # The Keras regularizers' value counts in the loss, without a gradient: the optimizer
+    # applies it, gated as Rasa's train step gates it.
+    with tf.GradientTape() as tape:
+        value = regularization(net)
+    assert float(value) == pytest.approx(float(tf.add_n(net.losses)), rel=1e-6)
+    assert all(g is None for g in tape.gradient(value, net.trainable_variables))
     layer = net.seq_sparse
     assert not layer.losses  # no Keras regularizer: the tape would build 2·reg·W again
     with tf.GradientTape() as tape:

@@ -52,9 +52,12 @@ def test_fused_adam_updates_weights_as_keras_adam_does() -> None:
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
 
 
-def test_fused_adam_l2_equals_keras_adam_on_a_regularized_loss() -> None:
-    # DIET's sparse kernels: rows gathered (some twice), L2 on the whole matrix. With
-    # `l2=` the tape sees only the gathered rows and the optimizer adds 2·reg·W.
+@pytest.mark.parametrize("gathered", [True, False])
+def test_fused_adam_l2_is_rasas_l2_gated_by_the_prediction_gradient(gathered: bool) -> None:
+    # Rasa 3.6's RasaModel.train_step, written out with Keras' Adam: the L2 gradient is
+    # added only where the prediction gradient is positive. `gathered`: DIET's sparse
+    # kernels, whose rows come as IndexedSlices (some twice, some never); otherwise a
+    # dense kernel.
     import keras
     import tensorflow as tf
 
@@ -66,24 +69,34 @@ def test_fused_adam_l2_equals_keras_adam_on_a_regularized_loss() -> None:
     reg = 0.05
     fused = FusedAdam([ours], 0.01, l2=[(ours, reg)])
     reference = keras.optimizers.Adam(0.01)
+    never = [7, 8]  # rows no step gathers
+
+    def fit(w: tf.Variable, ids: tf.Tensor, target: tf.Tensor) -> tf.Tensor:
+        rows = tf.gather(w, ids) if gathered else tf.matmul(tf.ones([6, 9]) / 9, w)
+        return tf.reduce_sum((rows - target) ** 2)
+
     for _ in range(4):
-        ids = tf.constant(rng.integers(0, 9, size=6))
-        target = tf.constant(rng.normal(size=(6, 4)).astype(np.float32))
+        batch = (
+            tf.constant(rng.integers(0, 7, size=6)),
+            tf.constant(rng.normal(size=(6, 4)).astype(np.float32)),
+        )
         with tf.GradientTape() as tape:
-            rows = tf.gather(ours, ids)
-            penalty = tf.stop_gradient(reg * tf.reduce_sum(ours**2))
-            ours_loss = tf.reduce_sum((rows - target) ** 2) + penalty
+            ours_loss = fit(ours, *batch) + tf.stop_gradient(reg * tf.reduce_sum(ours**2))
         grad = tape.gradient(ours_loss, ours)
-        assert isinstance(grad, tf.IndexedSlices)
+        assert isinstance(grad, tf.IndexedSlices) == gathered
         fused.apply([grad])
-        with tf.GradientTape() as tape:
-            fit = tf.reduce_sum((tf.gather(theirs, ids) - target) ** 2)
-            theirs_loss = fit + reg * tf.reduce_sum(theirs**2)
-        reference.apply_gradients([(tape.gradient(theirs_loss, theirs), theirs)])
-        np.testing.assert_allclose(ours_loss.numpy(), theirs_loss.numpy(), rtol=1e-5)
-    # Rows never gathered still decay, as under the regularizer.
-    assert not np.allclose(ours.numpy(), start)
+        with tf.GradientTape(persistent=True) as tape:
+            prediction = fit(theirs, *batch)
+            penalty = reg * tf.reduce_sum(theirs**2)
+        pred_grad = tf.convert_to_tensor(tape.gradient(prediction, theirs))
+        reg_grad = tape.gradient(penalty, theirs)
+        gated = pred_grad + tf.where(pred_grad > 0, reg_grad, tf.zeros_like(reg_grad))
+        reference.apply_gradients([(gated, theirs)])
+        np.testing.assert_allclose(ours_loss.numpy(), (prediction + penalty).numpy(), rtol=1e-5)
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-6)
+    if gathered:  # rows no cell touched get no L2 pull at all
+        np.testing.assert_array_equal(ours.numpy()[never], start[never])
+        assert not np.allclose(ours.numpy()[:7], start[:7])
 
 
 def test_fused_adam_skips_variables_without_a_gradient() -> None:

@@ -33,7 +33,7 @@ from stratus_train.core.examples import examples
 from stratus_train.core.ted_onnx import export_ted
 from stratus_train.embedding_trainer import batch_sizes, epoch_order
 from stratus_train.layers import LayerNorm, gelu
-from stratus_train.optimizer import FusedAdam
+from stratus_train.optimizer import FusedAdam, l2_terms, regularization
 from stratus_train.threads import use_training_threads
 
 logger = logging.getLogger(__name__)
@@ -187,7 +187,8 @@ def train_network(
     (single-label targets only) orders each epoch as Rasa's balanced batch strategy."""
     turns, mask, targets = data
     variables = net.trainable_variables
-    adam = FusedAdam(variables, float(config["learning_rate"]))
+    # L2 as Rasa's train step applies it (see `FusedAdam`).
+    adam = FusedAdam(variables, float(config["learning_rate"]), l2=l2_terms(variables))
 
     @tf.function(
         input_signature=[
@@ -200,9 +201,7 @@ def train_network(
     )
     def step(x: tf.Tensor, m: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
         with tf.GradientTape() as tape:
-            value = loss(y, net.scores(x, m, training=True))
-            if net.losses:
-                value += tf.add_n(net.losses)
+            value = loss(y, net.scores(x, m, training=True)) + regularization(net)
         adam.apply(tape.gradient(value, variables))
         return value
 
