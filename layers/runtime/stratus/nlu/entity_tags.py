@@ -99,20 +99,22 @@ class Crf:
         # here, a strided column of `_incoming`) is what every tag receives.
         self._outgoing = np.ascontiguousarray(trans, dtype=np.float32)
         self._tags = np.arange(trans.shape[0])
-        # for the predecessor pruning in `best_path` (float64, with a margin for the
-        # float32 rounding of the scores it stands in for)
-        self._reach = trans.max(axis=1) + 1e-3 * (1.0 + np.abs(trans).max())
+        spread = float(trans.max() - trans.min())
+        # `best_path`'s tests compare float64 bounds with float32 scores: this margin
+        # covers their rounding.
+        margin = 1e-3 * (1.0 + np.abs(trans).max())
+        # for the predecessor pruning in `best_path`
+        self._reach = trans.max(axis=1) + margin
         self._lowest = trans.min(axis=1).tolist()  # read one value per step
-        # what a token's best tag must lead by to be pinned (`best_path`), with the same
-        # margin for float32 rounding
-        self._pin_gap = 2.0 * float(trans.max() - trans.min()) + 1e-3 * (1.0 + np.abs(trans).max())
+        # what a token's best tag must lead by to be pinned (`best_path`)
+        self._pin_gap = 2.0 * spread + margin
         self._moves = np.exp(trans - trans.max()).astype(np.float32)
         # `marginals` leaves its forward and backward sums unscaled for this many steps:
         # with each step's emissions scaled to a maximum of 1, a step changes a sum by a
         # factor between exp(min - max of the transitions) / tags and tags, so they stay
         # within exp(+-RESCALED_RANGE).
-        spread = float(trans.max() - trans.min()) + math.log(max(2, trans.shape[0]))
-        self._rescale_every = max(1, int(RESCALED_RANGE / spread))
+        growth = spread + math.log(max(2, trans.shape[0]))
+        self._rescale_every = max(1, int(RESCALED_RANGE / growth))
 
     def best_path(self, logits: np.ndarray) -> list[int]:
         """The highest-scoring tag of each token (Viterbi).
