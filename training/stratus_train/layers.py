@@ -44,7 +44,9 @@ class SparseDense(keras.layers.Layer):
 
     Serving form (`call`): `ids`/`values` of shape [..., nnz], padded with value 0; the
     result is sum_k values[..., k] * W[ids[..., k]]. Training form (`flat`): the same sum
-    over the batch's cells only. Its L2 term is not a Keras regularizer: see `penalty`.
+    over the batch's cells only. Its kernel's L2 regularizer, like every other layer's,
+    counts in the loss as a value only (`optimizer.regularization`): the optimizer adds
+    its gradient to the rows a batch gathered, as Rasa's train step gates it.
     """
 
     def __init__(
@@ -64,6 +66,7 @@ class SparseDense(keras.layers.Layer):
         self.kernel = self.add_weight(
             shape=(self.n_in, self.units),
             initializer="glorot_uniform",
+            regularizer=keras.regularizers.L2(self.reg) if self.reg else None,
             name="kernel",
         )
         self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
@@ -73,12 +76,6 @@ class SparseDense(keras.layers.Layer):
             self.mask = _constant_weight(self, self._mask, "mask")
 
     baked = False  # set by `bake_masks` before export: the kernel then holds kernel * mask
-
-    def penalty(self) -> tf.Tensor:
-        """Rasa's L2 term on the kernel, reg * sum(W^2), as a value only: the optimizer
-        adds its gradient to the gathered rows only, as Rasa's train step gates it
-        (`FusedAdam(l2=...)`)."""
-        return tf.stop_gradient(self.reg * 2.0 * tf.nn.l2_loss(self.kernel))
 
     def _rows(self, ids: tf.Tensor) -> tf.Tensor:
         rows = tf.gather(self.kernel, ids)

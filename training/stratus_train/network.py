@@ -311,16 +311,10 @@ class DietNetwork(keras.Model):
         constrain = bool(self.config["constrain_similarities"])
         return sampled_dot_product_loss(text, labels, ids, neg_labels, neg_inputs, constrain)
 
-    def _sparse_layers(self) -> tuple[SparseDense, SparseDense]:
-        """The sparse-input layers whose L2 term the optimizer applies (`l2_terms`) and the
-        loss reports (`training_loss`): one list, so the two cannot drift apart."""
-        return (self.seq_sparse, self.sent_sparse)
-
     def l2_terms(self) -> list[tuple[keras.Variable, float]]:
-        """Every weight's L2 constant, for `FusedAdam(l2=...)`: the sparse-input kernels
-        and the weights with a Keras regularizer."""
-        sparse = [(layer.kernel, layer.reg) for layer in self._sparse_layers() if layer.reg]
-        return [*sparse, *l2_terms(self.trainable_variables)]
+        """Every weight's L2 constant, for `FusedAdam(l2=...)`: the weights with a Keras
+        regularizer, the sparse-input kernels among them."""
+        return l2_terms(self.trainable_variables)
 
     def training_loss(
         self, x: dict[str, tf.Tensor], label_ids: tf.Tensor, tags: dict[str, tf.Tensor]
@@ -328,8 +322,7 @@ class DietNetwork(keras.Model):
         out = self.outputs(x, training=True, packed=True)
         # The L2 terms count in the loss; their gradients come from the optimizer
         # (`l2_terms`), applied as Rasa applies them.
-        sparse = [layer.penalty() for layer in self._sparse_layers() if layer.reg]
-        total = tf.add_n([regularization(self), *sparse])
+        total = regularization(self)
         metrics: dict[str, tf.Tensor] = {}
         if LABEL_SCORES in out:
             scores = out[LABEL_SCORES]  # every label: what serving ranks
