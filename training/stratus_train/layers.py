@@ -46,7 +46,8 @@ class SparseDense(keras.layers.Layer):
     result is sum_k values[..., k] * W[ids[..., k]]. Training form (`flat`): the same sum
     over the batch's cells only. Its kernel's L2 regularizer, like every other layer's,
     counts in the loss as a value only (`optimizer.regularization`): the optimizer adds
-    its gradient to the rows a batch gathered, as Rasa's train step gates it.
+    its gradient only where the prediction gradient is positive, as Rasa's train step
+    gates it, so rows no cell of the batch touched are not decayed.
     """
 
     def __init__(
