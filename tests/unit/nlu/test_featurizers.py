@@ -131,3 +131,39 @@ def test_lexical_syntactic_columns_follow_a_refitted_index() -> None:
     refitted.process(a)
     fresh.process(b)
     assert a[0].sparse[0].sequence == b[0].sparse[0].sequence
+
+
+def test_lexical_syntactic_cells_are_kept_per_word_shape_not_per_word() -> None:
+    # Cells depend on the window's feature values only: new words of a known shape reuse
+    # them, and each row equals the one computed from the features directly.
+    for features in (
+        None,  # Rasa's default windows: booleans only
+        [["suffix2", "low"], ["BOS", "EOS", "prefix2", "suffix3", "title", "digit"], ["upper"]],
+    ):
+        options = {} if features is None else {"features": features}
+        lsf = LexicalSyntacticFeaturizer(config("LexicalSyntacticFeaturizer", **options))
+        train = messages("Hello world", "HI 42 there", "book a table")
+        lsf.fit(train, data())
+        lsf.process(messages("Hello world"))
+        seen = messages("Goodbye planet", "Hello there world 42", "a")
+        lsf.process(seen)
+        for message in seen:
+            tokens, n = message.tokens, len(message.tokens)
+            expected = []
+            for anchor in range(n):
+                row = []
+                for position, relative in enumerate(lsf._offsets):
+                    at = anchor + relative
+                    if 0 <= at < n:
+                        values = lsf._token_features(position, tokens[at], at == 0, at == n - 1)
+                        found = (lsf.index.get(k, {}).get(v) for k, v in values.items())
+                        row += [(col, 1.0) for col in sorted(c for c in found if c is not None)]
+                expected.append(row)
+            assert message.sparse[0].sequence == expected, message.text
+    lsf = LexicalSyntacticFeaturizer(config("LexicalSyntacticFeaturizer"))
+    lsf.fit(messages("Hello world"), data())
+    lsf.process(messages("Hello world"))
+    kept = len(lsf._cells_of)
+    lsf.process(messages("Goodbye planet"))  # the shapes of "Hello world"
+    assert len(lsf._cells_of) == kept
+    assert set(lsf._shapes_of) == {"Hello", "world", "Goodbye", "planet"}
