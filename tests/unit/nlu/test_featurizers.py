@@ -167,3 +167,19 @@ def test_lexical_syntactic_cells_are_kept_per_word_shape_not_per_word() -> None:
     lsf.process(messages("Goodbye planet"))  # the shapes of "Hello world"
     assert len(lsf._cells_of) == kept
     assert set(lsf._shapes_of) == {"Hello", "world", "Goodbye", "planet"}
+
+
+def test_kept_token_rows_share_their_cells() -> None:
+    # A serving process keeps thousands of token rows: each cell with count 1 (nearly
+    # all of them) is one shared tuple, not a tuple and a float per row.
+    cvf = CountVectorsFeaturizer(
+        config("CountVectorsFeaturizer", analyzer="char_wb", min_ngram=1, max_ngram=3)
+    )
+    cvf.fit(messages("booking books"), data())
+    first, second = cvf._token_row("booking"), cvf._token_row("books")
+    shared = set(first) & set(second)
+    assert shared and all(
+        any(a is b for b in second) for a in first if a in shared and a[1] == 1.0
+    )
+    assert first == sorted(first) and (cvf.vocabulary[" bo"], 1.0) in first
+    assert (cvf.vocabulary["o"], 4.0) in cvf._token_row("boooo")  # counts above 1 kept
