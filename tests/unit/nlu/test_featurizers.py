@@ -178,8 +178,6 @@ def test_kept_token_rows_share_their_cells() -> None:
     cvf.fit(messages("booking books"), data())
     first, second = cvf._token_row("booking"), cvf._token_row("books")
     shared = set(first) & set(second)
-    assert shared and all(
-        any(a is b for b in second) for a in first if a in shared and a[1] == 1.0
-    )
+    assert shared and all(any(a is b for b in second) for a in first if a in shared and a[1] == 1.0)
     assert first == sorted(first) and (cvf.vocabulary[" bo"], 1.0) in first
     assert (cvf.vocabulary["o"], 4.0) in cvf._token_row("boooo")  # counts above 1 kept
