@@ -1,8 +1,8 @@
 """NLU accuracy benchmark: Stratus (and, with --peer rasa, Rasa 3.6) on public datasets.
 
     .venv/bin/python bench/nlu_accuracy.py [--datasets snips,hwu64,banking77,clinc150]
-        [--folds 1|all] [--epochs N] [--peer rasa [--peer-only]] [--json out.json]
-        [--config-variant shared|lm|both]
+        [--folds 1|all] [--epochs N] [--seed N[,N...]] [--peer rasa [--peer-only]]
+        [--json out.json] [--config-variant shared|lm|both]
 
 Both systems train the same shared config (Rasa's default pipeline without
 FallbackClassifier) on the same deduplicated split with the same epochs, in one run, and
@@ -11,6 +11,8 @@ are scored by the same evaluation code (stratus.evaluation): intent accuracy, en
 accuracy and out-of-scope recall, training time, model size and median parse latency
 (one message at a time, in process). With 100 epochs the figures are the full
 comparison; with --epochs N they are an equal-epochs comparison, and the table says so.
+`--seed 1,2,3` trains both systems once per seed and prints the mean and standard
+deviation over the seeds (and folds): one seed's gap is often within seed noise.
 `--config-variant lm` adds LanguageModelFeaturizer (all-MiniLM-L6-v2) to the shared
 config, `both` runs the config with and without it (Stratus only: Rasa's would download
 the weights from the Hugging Face hub).
@@ -260,51 +262,49 @@ def table(results: list[dict[str, Any]], epochs: int) -> str:
     return format_table(headers, rows, left=3)
 
 
+def seed_list(value: str) -> list[int]:
+    """`--seed`: one seed or a comma-separated list."""
+    try:
+        seeds = [int(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: give seeds as integers, e.g. 1 or 1,2,3"
+        ) from None
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"{value!r}: give one seed or distinct seeds, e.g. 1,2,3")
+    return seeds
+
+
+def split_label(chosen: list[Split], seeds: list[int | None]) -> str:
+    """The table's split column: the split, or what its figures are the mean of."""
+    label = chosen[0].name if len(chosen) == 1 else f"{len(chosen)}-fold mean"
+    if len(seeds) > 1:
+        label += f", seeds {','.join(map(str, seeds))} mean"
+    return label
+
+
 def run_dataset(
     dataset: Dataset,
     args: argparse.Namespace,
-    config_path: Path,
+    configs: dict[int | None, Path],
     work: Path,
     variant: str = "shared",
 ) -> dict[str, Any]:
-    from stratus.shared.training_data import load_training_data
-
+    """Train and score both systems on each split of `dataset` once per seed (`configs`:
+    seed -> config file); figures over several runs are their mean."""
     per_system: dict[str, list[Scores]] = {"stratus": [], "rasa": []}
     chosen = splits(dataset, args.datasets_dir, args.folds)
-    for split in chosen:
-        split_work = work / dataset.name / split.name.replace(" ", "_")
-        split_work.mkdir(parents=True, exist_ok=True)
-        train_data = load_training_data(list(split.train)).nlu
-        test_examples = list(load_training_data([split.test]).nlu.examples)
-        train_examples = subsample(list(train_data.examples), args.train_limit)
-        train_file = merged_yaml(split.train, split_work / "train.yml")
-        if len(train_examples) != len(train_data.examples):
-            from stratus.evaluation.folds import with_examples
-
-            train_data = with_examples(train_data, train_examples)
-            train_file = write_nlu_yaml(train_examples, split_work / "train_subsample.yml")
-        print(
-            f"[{dataset.name} {split.name}] train {len(train_examples)} examples, "
-            f"test {len(test_examples)} (deduplicated as Rasa does)",
-            flush=True,
-        )
-        n_train = len(train_examples)
-        if not args.peer_only:
-            stratus_run = run_stratus(
-                config_path, train_data, test_examples, split_work / "stratus"
-            )
-            per_system["stratus"].append(score(split, test_examples, stratus_run, n_train))
-            print(f"  stratus: trained in {stratus_run.train_seconds:.1f} s", flush=True)
-        if args.peer == "rasa" and variant == "shared":
-            rasa_run = run_rasa(
-                args.rasa_venv, config_path, train_file, test_examples, split_work / "rasa"
-            )
-            per_system["rasa"].append(score(split, test_examples, rasa_run, n_train))
-            print(f"  rasa: trained in {rasa_run.train_seconds:.1f} s", flush=True)
+    for seed, config_path in configs.items():
+        seed_work = work if len(configs) == 1 else work / f"seed-{seed}"
+        for split in chosen:
+            scored = run_split(split, args, config_path, seed_work, variant, seed)
+            for system, scores in scored.items():
+                scores.extra["seed"] = seed
+                per_system[system].append(scores)
     out: dict[str, Any] = {
         "dataset": dataset.name,
         "variant": variant,
-        "split": chosen[0].name if len(chosen) == 1 else f"{len(chosen)}-fold mean",
+        "split": split_label(chosen, list(configs)),
         "systems": {},
     }
     for system, runs in per_system.items():
@@ -316,6 +316,49 @@ def run_dataset(
                 "per_split": [asdict(r) for r in runs],
             }
     return out
+
+
+def run_split(
+    split: Split,
+    args: argparse.Namespace,
+    config_path: Path,
+    work: Path,
+    variant: str,
+    seed: int | None = None,
+) -> dict[str, Scores]:
+    """Each system trained once on `split` with `config_path` and scored on its test set."""
+    from stratus.shared.training_data import load_training_data
+
+    split_work = work / split.dataset.name / split.name.replace(" ", "_")
+    split_work.mkdir(parents=True, exist_ok=True)
+    train_data = load_training_data(list(split.train)).nlu
+    test_examples = list(load_training_data([split.test]).nlu.examples)
+    train_examples = subsample(list(train_data.examples), args.train_limit)
+    train_file = merged_yaml(split.train, split_work / "train.yml")
+    if len(train_examples) != len(train_data.examples):
+        from stratus.evaluation.folds import with_examples
+
+        train_data = with_examples(train_data, train_examples)
+        train_file = write_nlu_yaml(train_examples, split_work / "train_subsample.yml")
+    seeded = f", seed {seed}" if seed is not None else ""
+    print(
+        f"[{split.dataset.name} {split.name}{seeded}] train {len(train_examples)} examples, "
+        f"test {len(test_examples)} (deduplicated as Rasa does)",
+        flush=True,
+    )
+    n_train = len(train_examples)
+    scored: dict[str, Scores] = {}
+    if not args.peer_only:
+        stratus_run = run_stratus(config_path, train_data, test_examples, split_work / "stratus")
+        scored["stratus"] = score(split, test_examples, stratus_run, n_train)
+        print(f"  stratus: trained in {stratus_run.train_seconds:.1f} s", flush=True)
+    if args.peer == "rasa" and variant == "shared":
+        rasa_run = run_rasa(
+            args.rasa_venv, config_path, train_file, test_examples, split_work / "rasa"
+        )
+        scored["rasa"] = score(split, test_examples, rasa_run, n_train)
+        print(f"  rasa: trained in {rasa_run.train_seconds:.1f} s", flush=True)
+    return scored
 
 
 def write_nlu_yaml(examples: list[Any], out: Path) -> Path:
@@ -349,7 +392,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--epochs", type=int, default=FULL_EPOCHS, help="DIET epochs, both systems")
     parser.add_argument(
-        "--seed", type=int, default=None, help="DIET's random_seed, both systems (default: none)"
+        "--seed",
+        type=seed_list,
+        default=None,
+        help="DIET's random_seed, both systems (default: none); 1,2,3 trains once per seed "
+        "and prints the mean",
     )
     parser.add_argument("--peer", choices=["rasa"], default=None, help="also run Rasa 3.6")
     parser.add_argument(
@@ -385,14 +432,18 @@ def main(argv: list[str] | None = None) -> int:
         work.mkdir(parents=True, exist_ok=True)
         started = time.time()
         results = []
+        seeds: list[int | None] = list(args.seed or [None])
         for variant in VARIANTS[args.config_variant]:
             variant_work = work if variant == "shared" else work / variant
             variant_work.mkdir(parents=True, exist_ok=True)
-            config_path = variant_work / "config.yml"
-            config = shared_config(args.epochs, variant, args.seed)
-            config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+            configs = {}
+            for seed in seeds:
+                name = "config.yml" if len(seeds) == 1 else f"config-seed-{seed}.yml"
+                configs[seed] = variant_work / name
+                config = shared_config(args.epochs, variant, seed)
+                configs[seed].write_text(yaml.safe_dump(config, sort_keys=False))
             for n in names:
-                results.append(run_dataset(DATASETS[n], args, config_path, variant_work, variant))
+                results.append(run_dataset(DATASETS[n], args, configs, variant_work, variant))
 
     print()
     print(
@@ -406,8 +457,11 @@ def main(argv: list[str] | None = None) -> int:
         meta = {
             "epochs": args.epochs,
             "comparison": "full" if args.epochs >= FULL_EPOCHS else "equal-epochs",
+            # each seed's config differs from this one only in DIET's random_seed
+            "seeds": seeds,
             "config": {
-                v: shared_config(args.epochs, v, args.seed) for v in VARIANTS[args.config_variant]
+                v: shared_config(args.epochs, v, seeds[0] if len(seeds) == 1 else None)
+                for v in VARIANTS[args.config_variant]
             },
             "train_limit": args.train_limit,
             "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},

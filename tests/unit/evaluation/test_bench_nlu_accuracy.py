@@ -102,3 +102,60 @@ def test_peer_only_needs_the_peer(bench: ModuleType, capsys: pytest.CaptureFixtu
     with pytest.raises(SystemExit):
         bench.main(["--datasets", "snips", "--peer-only"])
     assert "--peer-only needs --peer rasa" in capsys.readouterr().err
+
+
+def test_seed_option_takes_one_seed_or_a_list(bench: ModuleType) -> None:
+    assert bench.seed_list("1") == [1]
+    assert bench.seed_list("1,2,3") == [1, 2, 3]
+    for wrong in ("one", "1,1", ","):
+        with pytest.raises(bench.argparse.ArgumentTypeError, match="seed"):
+            bench.seed_list(wrong)
+
+
+def test_several_seeds_train_each_system_once_per_seed_and_report_the_mean(
+    bench: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "datasets" / "banking77"
+    data.mkdir(parents=True)
+    nlu = (
+        'version: "3.1"\nnlu:\n'
+        "- intent: a\n  examples: |\n    - {}\n"
+        "- intent: b\n  examples: |\n    - {}\n"
+    )
+    (data / "train.yml").write_text(nlu.format("hello there", "good bye"))
+    (data / "test.yml").write_text(nlu.format("hello", "bye"))
+    trained: list[tuple[str, int]] = []
+
+    def fake(system: str, config_path: Path, test_examples: list[Any]) -> _Run:
+        import yaml
+
+        pipeline = yaml.safe_load(config_path.read_text())["pipeline"]
+        seed = next(c["random_seed"] for c in pipeline if c["name"] == "DIETClassifier")
+        trained.append((system, seed))
+        # seed 1 gets both test messages right, seed 2 one of them; Rasa always both
+        right = 2 if system == "rasa" or seed == 1 else 1
+        names = [e.intent for e in test_examples[:right]] + ["a"] * (2 - right)
+        return _Run([_parse(n) for n in names])
+
+    monkeypatch.setattr(
+        bench, "run_stratus", lambda config, _data, tests, _work: fake("stratus", config, tests)
+    )
+    monkeypatch.setattr(
+        bench, "run_rasa", lambda _venv, config, _train, tests, _work: fake("rasa", config, tests)
+    )
+    out = tmp_path / "out.json"
+    args = ["--datasets", "banking77", "--epochs", "1", "--seed", "1,2", "--peer", "rasa"]
+    args += ["--rasa-venv", str(tmp_path), "--datasets-dir", str(tmp_path / "datasets")]
+    assert bench.main([*args, "--work", str(tmp_path / "work"), "--json", str(out)]) == 0
+
+    assert trained == [("stratus", 1), ("rasa", 1), ("stratus", 2), ("rasa", 2)]
+    import json
+
+    [result] = json.loads(out.read_text())["results"]
+    assert result["split"] == "test, seeds 1,2 mean"
+    stratus, rasa = result["systems"]["stratus"], result["systems"]["rasa"]
+    assert [r["extra"]["seed"] for r in stratus["per_split"]] == [1, 2]
+    assert [r["intent_accuracy"] for r in stratus["per_split"]] == [1.0, 0.5]
+    assert stratus["scores"]["intent_accuracy"] == pytest.approx(0.75)
+    assert stratus["std"]["intent_accuracy"] == pytest.approx(0.25)
+    assert rasa["scores"]["intent_accuracy"] == pytest.approx(1.0)
