@@ -226,3 +226,21 @@ def test_sampled_label_loss_is_rasas_dot_product_loss(constrain: bool) -> None:
     ).numpy()
     assert lonely[0] == pytest.approx(0.0, abs=1e-6)
     assert lonely[1] > 0.0
+
+
+def test_hidden_layers_are_rasas_gelu_ffnn() -> None:
+    # Rasa 3.6's Ffnn (DIET's and ResponseSelector's `hidden_layers_sizes`) is a
+    # RandomlyConnectedDense with tf.nn.gelu, then dropout; a ReLU zeroes what GELU keeps
+    # slightly negative.
+    import math
+
+    from stratus_train.layers import Ffnn
+
+    ffnn = Ffnn([6], drop_rate=0.5, density=1.0, reg=0.0, rng=np.random.default_rng(0))
+    x = np.random.default_rng(1).normal(size=(4, 5)).astype(np.float32)
+    got = ffnn(x, training=False).numpy()
+    layer = ffnn.dense[0]
+    pre = x @ layer.kernel.numpy() + layer.bias.numpy()
+    expected = np.vectorize(lambda v: 0.5 * v * (1.0 + math.erf(v / math.sqrt(2.0))))(pre)
+    assert (pre < 0).any()
+    np.testing.assert_allclose(got, expected, atol=1e-6)
