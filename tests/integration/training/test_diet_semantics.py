@@ -244,3 +244,45 @@ def test_hidden_layers_are_rasas_gelu_ffnn() -> None:
     expected = np.vectorize(lambda v: 0.5 * v * (1.0 + math.erf(v / math.sqrt(2.0))))(pre)
     assert (pre < 0).any()
     np.testing.assert_allclose(got, expected, atol=1e-6)
+
+
+def test_scale_loss_weights_examples_as_rasas_scale_loss() -> None:
+    # Rasa's `_scale_loss`: ((1 - p) / 0.5)^4 once some example of the batch has p > 0.5.
+    from stratus_train.backend import tf
+    from stratus_train.network import loss_scale
+
+    learned = loss_scale(tf.math.log(tf.constant([0.9, 0.2]))).numpy()
+    assert learned == pytest.approx([(0.1 / 0.5) ** 4, (0.8 / 0.5) ** 4], rel=1e-5)
+    unlearned = loss_scale(tf.math.log(tf.constant([0.5, 0.2]))).numpy()
+    assert unlearned == pytest.approx([1.0, 1.0])
+    # an example left out (no label) does not switch the scaling on
+    left_out = loss_scale(tf.math.log(tf.constant([0.9, 0.2])), tf.constant([0.0, 1.0]))
+    assert left_out.numpy() == pytest.approx([1.0, 1.0])
+
+
+def test_scale_loss_option_scales_the_label_and_crf_losses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # ResponseSelector's default `scale_loss: true` reaches both losses; DIET's false none.
+    from stratus_train import network
+    from stratus_train.backend import keras, tf
+
+    calls: list[int] = []
+
+    def doubled(log_likelihood: Any, weight: Any = None) -> Any:
+        calls.append(1)
+        return 2.0 * tf.ones_like(log_likelihood)
+
+    monkeypatch.setattr(network, "loss_scale", doubled)
+    tags = {"entity": ["O", "U-city"]}
+    x = _message([1, 2, 3])
+    gold = {"entity": np.array([[0, 1, 0]], dtype=np.int32)}
+    losses = {}
+    for scale in (False, True):
+        keras.utils.set_random_seed(3)  # the same weights, negatives and dropout
+        net = _net(tags, scale_loss=scale)
+        keras.utils.set_random_seed(4)
+        _, metrics = net.training_loss(x, tf.constant([1]), gold)
+        losses[scale] = (float(metrics["i_loss"]), float(metrics["e_loss"]))
+    assert len(calls) == 2
+    assert losses[True] == pytest.approx((2 * losses[False][0], 2 * losses[False][1]), rel=1e-5)
