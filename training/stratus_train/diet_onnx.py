@@ -48,6 +48,8 @@ def _sparse(g: OnnxGraph, layer: SparseDense, ids: str, values: str) -> str:
 
 def _masked_dense(g: OnnxGraph, x: str, layer: MaskedDense) -> str:
     y = g.matmul(x, _kernel(layer), layer.bias.numpy())
+    if layer.activation == "relu":
+        return g.op("Relu", [y])
     if layer.activation == "gelu":
         return g.gelu(y)
     return y

@@ -120,8 +120,6 @@ class MaskedDense(keras.layers.Layer):
         **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)
-        if activation not in (None, "gelu"):
-            raise ValueError(f"MaskedDense: no activation {activation!r} (None or 'gelu')")
         self.units, self.density, self.reg, self.rng = units, density, reg, rng
         self.activation = activation
 
@@ -145,14 +143,15 @@ class MaskedDense(keras.layers.Layer):
     def call(self, x: tf.Tensor) -> tf.Tensor:
         kernel = self.kernel if self.baked else self.kernel * self.mask
         y = tf.matmul(x, kernel) + self.bias
-        if self.activation == "gelu":
+        if self.activation == "relu":
+            y = tf.nn.relu(y)
+        elif self.activation == "gelu":
             y = gelu(y)
         return y
 
 
 class Ffnn(keras.layers.Layer):
-    """Hidden layers (`hidden_layers_sizes`): dense + GELU + dropout each, as Rasa 3.6's
-    `Ffnn` (RandomlyConnectedDense with `tf.nn.gelu`, then Dropout)."""
+    """Hidden layers (`hidden_layers_sizes`): dense + ReLU + dropout each."""
 
     def __init__(
         self,
@@ -164,7 +163,7 @@ class Ffnn(keras.layers.Layer):
         **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)
-        self.dense = [MaskedDense(s, density, reg, rng, "gelu") for s in sizes]
+        self.dense = [MaskedDense(s, density, reg, rng, "relu") for s in sizes]
         self.dropout = keras.layers.Dropout(drop_rate)
 
     def call(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:

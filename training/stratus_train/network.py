@@ -136,16 +136,6 @@ def sampled_dot_product_loss(
     return loss
 
 
-def loss_scale(log_likelihood: tf.Tensor, weight: tf.Tensor | None = None) -> tf.Tensor:
-    """Rasa 3.6's `scale_loss` factor (`layers._scale_loss`), no gradient: ((1 - p) / 0.5)^4
-    per example, p = exp(log_likelihood), once some example of the batch has p > 0.5 (and
-    1 until then), so examples already learned count less. `weight` (0/1 per example)
-    leaves examples out of that test."""
-    p = tf.exp(log_likelihood)
-    learned = tf.reduce_max(p if weight is None else p * weight) > 0.5
-    return tf.stop_gradient(tf.where(learned, tf.pow((1.0 - p) / 0.5, 4), tf.ones_like(p)))
-
-
 class DietNetwork(keras.Model):
     def __init__(
         self,
@@ -340,8 +330,6 @@ class DietNetwork(keras.Model):
             safe_ids = tf.maximum(label_ids, 0)
             weight = tf.maximum(tf.reduce_sum(has_label), 1.0)
             ce = self._sampled_loss(out[TEXT_EMBEDDINGS], out[LABEL_EMBEDDINGS], safe_ids)
-            if self.config["scale_loss"]:  # ResponseSelector's default (log-likelihood = -ce)
-                ce *= loss_scale(-ce, has_label)
             label_loss = tf.reduce_sum(ce * has_label) / weight
             total += label_loss
             correct = tf.cast(
@@ -354,8 +342,6 @@ class DietNetwork(keras.Model):
             if kind in self.entity_tag_heads:  # Rasa's teacher forcing: the gold entity tags
                 logits += self.entity_tag_scores(kind, tags[ENTITY])
             nll = crf_nll(logits, tags[kind], x[MASK], self.transitions[kind])
-            if self.config["scale_loss"]:  # as Rasa's CRF layer scales it
-                nll *= loss_scale(-nll)
             kind_loss = tf.reduce_mean(nll)
             total += kind_loss
             metrics[f"{kind[0]}_loss"] = kind_loss
