@@ -203,7 +203,8 @@ def score(split: Split, examples: list[Any], run: SystemRun, n_train: int) -> Sc
 
 
 def mean_scores(runs: list[Scores]) -> tuple[Scores, dict[str, float]]:
-    """Mean over folds (train time: mean per fold), plus the std of each metric."""
+    """Mean over folds and seeds (train time: mean per training), plus the std of each
+    metric."""
     mean, std = Scores(), {}
     for name in Scores.__dataclass_fields__:
         values = [getattr(r, name) for r in runs]
@@ -294,10 +295,12 @@ def run_dataset(
     seed -> config file); figures over several runs are their mean."""
     per_system: dict[str, list[Scores]] = {"stratus": [], "rasa": []}
     chosen = splits(dataset, args.datasets_dir, args.folds)
-    for seed, config_path in configs.items():
-        seed_work = work if len(configs) == 1 else work / f"seed-{seed}"
-        for split in chosen:
-            scored = run_split(split, args, config_path, seed_work, variant, seed)
+    for split in chosen:
+        split_work = work / dataset.name / split.name.replace(" ", "_")
+        data = prepare_split(split, args, split_work)
+        for seed, config_path in configs.items():
+            seed_work = split_work if len(configs) == 1 else split_work / f"seed-{seed}"
+            scored = run_split(data, args, config_path, seed_work, variant, seed)
             for system, scores in scored.items():
                 scores.extra["seed"] = seed
                 per_system[system].append(scores)
@@ -318,45 +321,61 @@ def run_dataset(
     return out
 
 
+@dataclass
+class SplitData:
+    """One split's data, read once for every seed: Stratus' training data, the test
+    examples and the training file Rasa reads."""
+
+    split: Split
+    train_data: Any
+    test_examples: list[Any]
+    train_file: Path
+
+    @property
+    def n_train(self) -> int:
+        return len(self.train_data.examples)
+
+
+def prepare_split(split: Split, args: argparse.Namespace, work: Path) -> SplitData:
+    from stratus.shared.training_data import load_training_data
+
+    work.mkdir(parents=True, exist_ok=True)
+    train_data = load_training_data(list(split.train)).nlu
+    test_examples = list(load_training_data([split.test]).nlu.examples)
+    train_examples = subsample(list(train_data.examples), args.train_limit)
+    train_file = merged_yaml(split.train, work / "train.yml")
+    if len(train_examples) != len(train_data.examples):
+        from stratus.evaluation.folds import with_examples
+
+        train_data = with_examples(train_data, train_examples)
+        train_file = write_nlu_yaml(train_examples, work / "train_subsample.yml")
+    return SplitData(split, train_data, test_examples, train_file)
+
+
 def run_split(
-    split: Split,
+    data: SplitData,
     args: argparse.Namespace,
     config_path: Path,
     work: Path,
     variant: str,
     seed: int | None = None,
 ) -> dict[str, Scores]:
-    """Each system trained once on `split` with `config_path` and scored on its test set."""
-    from stratus.shared.training_data import load_training_data
-
-    split_work = work / split.dataset.name / split.name.replace(" ", "_")
-    split_work.mkdir(parents=True, exist_ok=True)
-    train_data = load_training_data(list(split.train)).nlu
-    test_examples = list(load_training_data([split.test]).nlu.examples)
-    train_examples = subsample(list(train_data.examples), args.train_limit)
-    train_file = merged_yaml(split.train, split_work / "train.yml")
-    if len(train_examples) != len(train_data.examples):
-        from stratus.evaluation.folds import with_examples
-
-        train_data = with_examples(train_data, train_examples)
-        train_file = write_nlu_yaml(train_examples, split_work / "train_subsample.yml")
+    """Each system trained once on a split with `config_path` and scored on its test set."""
+    split, tests = data.split, data.test_examples
     seeded = f", seed {seed}" if seed is not None else ""
     print(
-        f"[{split.dataset.name} {split.name}{seeded}] train {len(train_examples)} examples, "
-        f"test {len(test_examples)} (deduplicated as Rasa does)",
+        f"[{split.dataset.name} {split.name}{seeded}] train {data.n_train} examples, "
+        f"test {len(tests)} (deduplicated as Rasa does)",
         flush=True,
     )
-    n_train = len(train_examples)
     scored: dict[str, Scores] = {}
     if not args.peer_only:
-        stratus_run = run_stratus(config_path, train_data, test_examples, split_work / "stratus")
-        scored["stratus"] = score(split, test_examples, stratus_run, n_train)
+        stratus_run = run_stratus(config_path, data.train_data, tests, work / "stratus")
+        scored["stratus"] = score(split, tests, stratus_run, data.n_train)
         print(f"  stratus: trained in {stratus_run.train_seconds:.1f} s", flush=True)
     if args.peer == "rasa" and variant == "shared":
-        rasa_run = run_rasa(
-            args.rasa_venv, config_path, train_file, test_examples, split_work / "rasa"
-        )
-        scored["rasa"] = score(split, test_examples, rasa_run, n_train)
+        rasa_run = run_rasa(args.rasa_venv, config_path, data.train_file, tests, work / "rasa")
+        scored["rasa"] = score(split, tests, rasa_run, data.n_train)
         print(f"  rasa: trained in {rasa_run.train_seconds:.1f} s", flush=True)
     return scored
 
