@@ -16,6 +16,7 @@ import pytest
 from stratus.model import read_manifest, resolve_model_dir
 from stratus.model.manifest import FORMAT_VERSION, verify_files
 from stratus.nlu.interpreter import Interpreter
+from stratus.nlu.message import Message
 
 pytest.importorskip("tensorflow")
 pytestmark = pytest.mark.slow
@@ -215,11 +216,11 @@ def test_batch_and_single_parses_agree(interpreter: Interpreter) -> None:
 
 
 def test_tensorflow_and_onnx_agree(trained: Path, tmp_path: Path) -> None:
-    """Retrain the DIET network briefly and compare TF with onnxruntime on fresh inputs."""
+    """Retrain the DIET network briefly and compare TF with the engine's model on fresh
+    inputs (the sparse input layer in numpy, the rest in onnxruntime)."""
     from stratus.nlu.features import build_inputs
-    from stratus.nlu.message import Message
+    from stratus.nlu.onnx_model import OnnxModel
     from stratus_train.embedding_trainer import export_network, make_training_set, train_network
-    from stratus_train.export import compare
     from stratus_train.network import TaskSpec
 
     interpreter = Interpreter.load(trained)
@@ -227,6 +228,25 @@ def test_tensorflow_and_onnx_agree(trained: Path, tmp_path: Path) -> None:
     assert diet.model is not None
     layout = diet.model.layout
     texts = ["fly from Berlin to Rome", "hello", "a much longer message about flights to Paris"]
+    messages = _featurized(interpreter, texts)
+    spec = TaskSpec(["a", "b"], np.eye(2, dtype=np.float32), {"entity": ["O", "U-x"]})
+    config = dict(diet.config, epochs=2, random_seed=1)
+    data = make_training_set(
+        messages, layout, [0, 1, 0], {"entity": [[0] * len(m.tokens) for m in messages]}
+    )
+    net = train_network(config, layout, spec, data, "check", lambda _: None)
+    export_network(net, tmp_path, {}, [])
+    model = OnnxModel(tmp_path)
+    # Later batches repeat earlier words: the engine's per-word vectors are reused.
+    for batch in (messages[:1], messages, _featurized(interpreter, ["fly to Rome"])):
+        expected = net.outputs(build_inputs(batch, layout, 512), training=False)
+        got = model.run(batch)
+        assert set(got) >= set(expected)
+        for key, value in expected.items():
+            np.testing.assert_allclose(got[key], value.numpy(), atol=1e-4)
+
+
+def _featurized(interpreter: Interpreter, texts: list[str]) -> list[Message]:
     messages = [Message(t) for t in texts]
     for component in interpreter.components:
         if component.name in (
@@ -236,34 +256,74 @@ def test_tensorflow_and_onnx_agree(trained: Path, tmp_path: Path) -> None:
             "CountVectorsFeaturizer",
         ):
             component.process(messages)
-    spec = TaskSpec(["a", "b"], np.eye(2, dtype=np.float32), {"entity": ["O", "U-x"]})
-    config = dict(diet.config, epochs=2, random_seed=1)
-    data = make_training_set(
-        messages, layout, [0, 1, 0], {"entity": [[0] * len(m.tokens) for m in messages]}
-    )
-    net = train_network(config, layout, spec, data, "check", lambda _: None)
-    export_network(net, tmp_path, {}, [])
-    import tensorflow as tf
+    return messages
 
-    from stratus_train.network import input_signature
 
-    signature = input_signature(layout)
-    names = [s.name for s in signature]
+def test_models_with_the_sparse_layer_in_their_graph_still_parse(
+    trained: Path, tmp_path: Path
+) -> None:
+    """Models exported before 2026-12-06 compute the sparse input layer in the graph, from
+    (ids, values) cells: the engine still feeds them those, with the same results."""
+    import onnx
+    from onnx import compose
 
-    @tf.function(input_signature=signature)
-    def infer(*args: tf.Tensor) -> dict[str, tf.Tensor]:
-        return net.outputs(dict(zip(names, args)), training=False)
+    from stratus.nlu.features import SENT_IDS, SENT_IN, SENT_VALS, SEQ_IDS, SEQ_IN, SEQ_VALS
+    from stratus.nlu.input_layer import BIASES_FILE, SENT_KERNEL_FILE, SEQ_KERNEL_FILE
+    from stratus_train.onnx_graph import OnnxGraph, float_tensor, int64_tensor
 
-    for batch in (messages[:1], messages):
-        feeds = build_inputs(batch, layout, 512)
-        assert compare(infer, tmp_path / "model.onnx", feeds) <= 1e-4
+    old = tmp_path / "old"
+    shutil.copytree(trained, old)
+    converted: list[str] = []
+    for directory in [d for d in (old / "nlu").iterdir() if (d / SEQ_KERNEL_FILE).exists()]:
+        model = onnx.load(str(directory / "model.onnx"))
+        g = OnnxGraph()
+        biases = np.load(directory / BIASES_FILE)
+        for ids, values, name, kernel, bias in (
+            (SEQ_IDS, SEQ_VALS, SEQ_IN, SEQ_KERNEL_FILE, "seq"),
+            (SENT_IDS, SENT_VALS, SENT_IN, SENT_KERNEL_FILE, "sent"),
+        ):
+            rows = g.op("Gather", [g.const(np.load(directory / kernel), "w"), ids], axis=0)
+            axis = g.ints([-2])
+            bag = g.op("MatMul", [g.op("Unsqueeze", [values, axis]), rows])
+            g.output("Add", [g.op("Squeeze", [bag, axis]), g.const(biases[bias], "b")], name)
+        units = len(biases["seq"])
+        prefix = g.model(
+            "sparse",
+            [
+                int64_tensor(SEQ_IDS, ["batch", "tokens", "seq_cells"]),
+                float_tensor(SEQ_VALS, ["batch", "tokens", "seq_cells"]),
+                int64_tensor(SENT_IDS, ["batch", "sent_cells"]),
+                float_tensor(SENT_VALS, ["batch", "sent_cells"]),
+            ],
+            [
+                float_tensor(SEQ_IN, ["batch", "tokens", units]),
+                float_tensor(SENT_IN, ["batch", units]),
+            ],
+        )
+        prefix = compose.add_prefix(prefix, "sparse_", rename_inputs=False, rename_outputs=False)
+        wanted = {i.name for i in model.graph.input} & {SEQ_IN, SENT_IN}
+        merged = compose.merge_models(prefix, model, io_map=[(n, n) for n in sorted(wanted)])
+        assert {SEQ_IDS, SENT_IDS} <= {i.name for i in merged.graph.input}
+        onnx.save(merged, str(directory / "model.onnx"))
+        converted.append(directory.name)
+        for name in (SEQ_KERNEL_FILE, SENT_KERNEL_FILE, BIASES_FILE):
+            (directory / name).unlink()
+    assert any(name.endswith("DIETClassifier") for name in converted), converted
+    texts = ["hi", "fly from Berlin to Rome tomorrow morning please", "I am sad", ""]
+    for now, before in zip(
+        Interpreter.load(trained).parse_batch(texts), Interpreter.load(old).parse_batch(texts)
+    ):
+        assert now["intent"]["name"] == before["intent"]["name"]
+        assert now["intent"]["confidence"] == pytest.approx(
+            before["intent"]["confidence"], abs=1e-5
+        )
+        assert [e["value"] for e in now["entities"]] == [e["value"] for e in before["entities"]]
 
 
 def test_training_inputs_compute_what_the_exported_graph_computes(trained: Path) -> None:
     """Training feeds flat sparse cells and runs the transformer on real tokens only
     (`packed`); with dropout off that must equal the padded form that is exported."""
     from stratus.nlu.features import build_inputs
-    from stratus.nlu.message import Message
     from stratus_train.embedding_trainer import make_training_set
     from stratus_train.network import DietNetwork, TaskSpec
 
@@ -272,15 +332,7 @@ def test_training_inputs_compute_what_the_exported_graph_computes(trained: Path)
     assert diet.model is not None
     layout = diet.model.layout
     texts = ["fly from Berlin to Rome", "hello", "", "a much longer message about flights"]
-    messages = [Message(t) for t in texts]
-    for component in interpreter.components:
-        if component.name in (
-            "WhitespaceTokenizer",
-            "RegexFeaturizer",
-            "LexicalSyntacticFeaturizer",
-            "CountVectorsFeaturizer",
-        ):
-            component.process(messages)
+    messages = _featurized(interpreter, texts)
     spec = TaskSpec(["a", "b"], np.eye(2, dtype=np.float32), {"entity": ["O", "U-x"]})
     net = DietNetwork(dict(diet.config), layout, spec, np.random.default_rng(0))
     data = make_training_set(

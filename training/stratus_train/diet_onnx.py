@@ -1,9 +1,10 @@
 """DIET's inference graph (`DietNetwork.outputs(training=False)`) written as ONNX.
 
-Same inputs and outputs as the graph tf2onnx made of it, so serving (`OnnxModel`) cannot
-tell them apart: sparse features as padded (ids, values) rows, the mask, optional dense
-features; `label_scores` and one `<kind>_logits` per tag kind. The label embeddings do
-not depend on the message, so they are computed once here and stored as a constant.
+The graph starts after the sparse input layers: their output (`seq_in`, `sent_in`) is
+computed by the engine (`stratus.nlu.input_layer`), whose kernels `input_layer_weights`
+gives the exporter; then the mask and optional dense features. Outputs: `label_scores`,
+`label_confidences` and one `<kind>_logits` per tag kind. The label embeddings do not
+depend on the message, so they are computed once here and stored as a constant.
 """
 
 from __future__ import annotations
@@ -15,35 +16,15 @@ import numpy as np
 import onnx
 from onnx import TensorProto
 
-from stratus.nlu.features import (
-    MASK,
-    SENT_DENSE,
-    SENT_IDS,
-    SENT_VALS,
-    SEQ_DENSE,
-    SEQ_IDS,
-    SEQ_VALS,
-)
+from stratus.nlu.features import MASK, SENT_DENSE, SENT_IN, SEQ_DENSE, SEQ_IN
 from stratus.nlu.onnx_model import LABEL_CONFIDENCES, LABEL_SCORES, TAG_LOGITS
 from stratus_train.layers import Ffnn, MaskedDense, SparseDense
-from stratus_train.onnx_graph import OnnxGraph, float_tensor, int64_tensor
+from stratus_train.onnx_graph import OnnxGraph, float_tensor
 
 
 def _kernel(layer: MaskedDense | SparseDense) -> np.ndarray:
     kernel = layer.kernel.numpy()
     return kernel if layer.baked else kernel * layer.mask.numpy()
-
-
-def _sparse(g: OnnxGraph, layer: SparseDense, ids: str, values: str) -> str:
-    """sum_k values[..., k] * W[ids[..., k]] + b: an embedding bag over padded rows.
-
-    The weighted sum is a batched [1, k] @ [k, D] MatMul rather than Mul then ReduceSum,
-    which would write and read back every gathered row once more (~30 us of a SNIPS parse).
-    """
-    rows = g.op("Gather", [g.const(_kernel(layer), "w"), ids], axis=0)  # [..., k, D]
-    axis = g.ints([-2])
-    summed = g.op("Squeeze", [g.op("MatMul", [g.op("Unsqueeze", [values, axis]), rows]), axis])
-    return g.op("Add", [summed, g.const(layer.bias.numpy(), "b")])
 
 
 def _masked_dense(g: OnnxGraph, x: str, layer: MaskedDense) -> str:
@@ -100,17 +81,27 @@ def _encoder(g: OnnxGraph, h: str, full_mask: str, encoder: Any) -> str:
     return g.gelu(g.layer_norm(x, encoder.norm))  # the GELU after Rasa's encoder
 
 
+def input_layer_weights(net: Any) -> dict[str, np.ndarray]:
+    """The sparse input layers' kernels and biases, for `SparseInputLayer.save`."""
+    return {
+        "seq_kernel": _kernel(net.seq_sparse),
+        "seq_bias": net.seq_sparse.bias.numpy(),
+        "sent_kernel": _kernel(net.sent_sparse),
+        "sent_bias": net.sent_sparse.bias.numpy(),
+    }
+
+
 def diet_to_onnx(net: Any) -> onnx.ModelProto:
     """The inference graph of a trained `DietNetwork` (masks folded in or not)."""
     g = OnnxGraph()
     layout = net.layout
-    sent = _sparse(g, net.sent_sparse, SENT_IDS, SENT_VALS)
+    sent = SENT_IN
     if layout.dense:
         sent = g.op("Concat", [sent, SENT_DENSE], axis=-1)
     needs_tokens = net.encoder is not None or bool(net.tag_heads)
     tokens = None
     if needs_tokens:
-        seq = _sparse(g, net.seq_sparse, SEQ_IDS, SEQ_VALS)
+        seq = SEQ_IN
         if layout.dense:
             seq = g.op("Concat", [seq, SEQ_DENSE], axis=-1)
         seq = g.op("Mul", [seq, g.unsqueeze(MASK, [-1])])
@@ -146,10 +137,8 @@ def diet_to_onnx(net: Any) -> onnx.ModelProto:
         )
         outputs.append(float_tensor(name, ["batch", "tokens", len(net.spec.tags[kind])]))
     inputs = [
-        int64_tensor(SEQ_IDS, ["batch", "tokens", "seq_cells"]),
-        float_tensor(SEQ_VALS, ["batch", "tokens", "seq_cells"]),
-        int64_tensor(SENT_IDS, ["batch", "sent_cells"]),
-        float_tensor(SENT_VALS, ["batch", "sent_cells"]),
+        float_tensor(SEQ_IN, ["batch", "tokens", net.seq_sparse.units]),
+        float_tensor(SENT_IN, ["batch", net.sent_sparse.units]),
         float_tensor(MASK, ["batch", "tokens"]),
     ]
     if layout.dense:

@@ -24,17 +24,19 @@ from stratus.nlu.features import (
     FeatureLayout,
     build_inputs,
 )
+from stratus.nlu.input_layer import SparseInputLayer
 from stratus.nlu.message import Message
 from stratus.nlu.onnx_model import (
     ENTITY_TAG_TABLES_FILE,
     META_FILE,
     MODEL_FILE,
     TRANSITIONS_FILE,
+    OnnxModel,
 )
 from stratus.nlu.pipeline import MAX_TOKENS
 from stratus_train.backend import keras, tf
-from stratus_train.diet_onnx import diet_to_onnx
-from stratus_train.export import compare
+from stratus_train.diet_onnx import diet_to_onnx, input_layer_weights
+from stratus_train.export import check_difference
 from stratus_train.layers import bake_masks
 from stratus_train.network import (
     SENT_ROWS,
@@ -282,25 +284,15 @@ def train_network(
 
 
 def export_network(
-    net: DietNetwork, directory: Path, meta: dict[str, Any], check: list[dict[str, np.ndarray]]
+    net: DietNetwork, directory: Path, meta: dict[str, Any], check: list[Message]
 ) -> float:
-    """Write model.onnx, meta.json, the CRF transitions and the role and group heads'
-    entity-tag tables; returns the TF/ONNX max difference."""
+    """Write model.onnx, the sparse input layer's weights, meta.json, the CRF transitions
+    and the role and group heads' entity-tag tables; returns the largest difference
+    between TensorFlow and the engine (`OnnxModel`, as serving loads it) on `check`."""
     directory.mkdir(parents=True, exist_ok=True)
     bake_masks(net)
-    model = diet_to_onnx(net)
-    path = directory / MODEL_FILE
-    onnx.save(model, str(path))
-    difference = 0.0
-    if check:
-        sample = collate(check)
-        names = [s.name for s in input_signature(net.layout)]
-
-        def infer(*args: np.ndarray) -> dict[str, tf.Tensor]:
-            # Eager: tracing a tf.function for one call costs more than it saves.
-            return net.outputs(dict(zip(names, args)), training=False)
-
-        difference = compare(infer, path, {n: sample[n] for n in names})
+    onnx.save(diet_to_onnx(net), str(directory / MODEL_FILE))
+    SparseInputLayer.save(directory, **input_layer_weights(net))
     if net.transitions:
         np.savez(
             directory / TRANSITIONS_FILE,
@@ -315,7 +307,16 @@ def export_network(
     write_json(
         directory / META_FILE, {**meta, "layout": net.layout.as_dict(), "max_tokens": MAX_TOKENS}
     )
-    return difference
+    if not check:
+        return 0.0
+    sample = collate([build_inputs([m], net.layout, MAX_TOKENS) for m in check])
+    names = [s.name for s in input_signature(net.layout)]
+    # Eager: tracing a tf.function for one call costs more than it saves.
+    expected = net.outputs({n: sample[n] for n in names}, training=False)
+    got = OnnxModel(directory).run(check)
+    return check_difference(
+        {k: v.numpy() for k, v in expected.items()}, got, directory / MODEL_FILE
+    )
 
 
 def has_sentence_features(data: TrainingSet) -> bool:

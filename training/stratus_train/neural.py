@@ -96,7 +96,7 @@ def _fit_and_export(
         f"{len(spec.tags.get('entity', []))} entity tags) ..."
     )
     net = train_network(config, layout, spec, data, name, progress)
-    worst = export_network(net, directory, meta, data.inputs[:CHECK_EXAMPLES])
+    worst = export_network(net, directory, meta, messages[:CHECK_EXAMPLES])
     logger.info("%s exported to ONNX (max |TF - ONNX| = %.1e)", name, worst)
 
 

@@ -16,16 +16,9 @@ import onnxruntime as ort
 import pytest
 
 from stratus.nlu.diet import DIET_DEFAULTS
-from stratus.nlu.features import (
-    MASK,
-    SENT_DENSE,
-    SENT_IDS,
-    SENT_VALS,
-    SEQ_DENSE,
-    SEQ_IDS,
-    SEQ_VALS,
-    FeatureLayout,
-)
+from stratus.nlu.features import SENT_IN, FeatureLayout, build_inputs
+from stratus.nlu.input_layer import SparseInputLayer, layer_inputs
+from stratus.nlu.message import DenseBlock, Message, SparseBlock, SparseRow, Token
 from stratus.nlu.onnx_model import LABEL_CONFIDENCES, LABEL_SCORES
 
 pytestmark = pytest.mark.slow
@@ -169,22 +162,47 @@ def test_layer_norm_and_its_gradient_equal_keras(shape: tuple[int, ...]) -> None
         np.testing.assert_allclose(mine, reference, rtol=1e-4, atol=1e-4)
 
 
-def _inputs(layout: FeatureLayout, lengths: list[int], seed: int) -> dict[str, np.ndarray]:
-    """Padded serving inputs for messages of the given token counts."""
+def _row(rng: np.random.Generator, dim: int) -> SparseRow:
+    columns = sorted(rng.choice(dim, size=3, replace=False).tolist())
+    return [(c, float(v)) for c, v in zip(columns, rng.random(3) + 0.5)]
+
+
+def _messages(layout: FeatureLayout, lengths: list[int], seed: int) -> list[Message]:
+    """Featurized messages of the given token counts. The first sparse block is looked up
+    per word (as CountVectors' is) and its sentence row sums its token rows; any other
+    block reads context and has a sentence row of its own (as the regex featurizer's)."""
     rng = np.random.default_rng(seed)
-    batch, steps, cells = len(lengths), max(lengths), 4
-    mask = (np.arange(steps)[None, :] < np.asarray(lengths)[:, None]).astype(np.float32)
-    inputs = {
-        SEQ_IDS: rng.integers(0, layout.sparse_dim, (batch, steps, cells)),
-        SEQ_VALS: rng.random((batch, steps, cells)).astype(np.float32) * mask[..., None],
-        SENT_IDS: rng.integers(0, layout.sparse_dim, (batch, cells)),
-        SENT_VALS: rng.random((batch, cells)).astype(np.float32),
-        MASK: mask,
-    }
-    if layout.dense:
-        inputs[SEQ_DENSE] = rng.normal(size=(batch, steps, layout.dense_dim)).astype(np.float32)
-        inputs[SENT_DENSE] = rng.normal(size=(batch, layout.dense_dim)).astype(np.float32)
-    return {k: v.astype(np.int64) if k in (SEQ_IDS, SENT_IDS) else v for k, v in inputs.items()}
+    (first, first_dim), *others = layout.sparse
+    vocabulary = [f"w{i}" for i in range(6)]
+    word_rows = {w: _row(rng, first_dim) for w in vocabulary}
+    messages = []
+    for length in lengths:
+        words = [str(w) for w in rng.choice(vocabulary, size=length)]
+        message = Message(" ".join(words), tokens=[Token(w, 0, 0) for w in words])
+        rows = [word_rows[w] for w in words]
+        message.sparse.append(SparseBlock(first, first_dim, rows, None, True, keys=words))
+        for key, dim in others:
+            sequence = [_row(rng, dim) for _ in words]
+            message.sparse.append(SparseBlock(key, dim, sequence, _row(rng, dim)))
+        for key, dim in layout.dense:
+            sequence = rng.normal(size=(length, dim)).astype(np.float32)
+            message.dense.append(DenseBlock(key, sequence, sequence.mean(axis=0)))
+        messages.append(message)
+    return messages
+
+
+def _feeds(
+    net: Any, messages: list[Message]
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """What TensorFlow reads (sparse cells) and what the exported graph reads (the
+    engine's sparse input layer applied to the same messages)."""
+    from stratus_train.diet_onnx import input_layer_weights
+
+    layer = SparseInputLayer(net.layout, **input_layer_weights(net))
+    return (
+        build_inputs(messages, net.layout, 512),
+        layer_inputs(messages, net.layout, 512, layer),
+    )
 
 
 def _diet(layout: FeatureLayout, tags: dict[str, list[str]], **options: Any) -> Any:
@@ -194,7 +212,7 @@ def _diet(layout: FeatureLayout, tags: dict[str, list[str]], **options: Any) -> 
     config["dense_dimension"] = {"text": 16, "label": 8}
     spec = TaskSpec(["greet", "bye", "inform"], np.eye(3, dtype=np.float32), tags)
     net = DietNetwork(config, layout, spec, np.random.default_rng(2))
-    net.outputs(_inputs(layout, [3, 1], 0), training=False)  # build
+    net.outputs(build_inputs(_messages(layout, [3, 1], 0), layout, 512), training=False)
     return net
 
 
@@ -227,9 +245,9 @@ def test_hand_written_diet_graph_computes_what_tensorflow_does(
     assert names == sorted([LABEL_CONFIDENCES, LABEL_SCORES, *(f"{k}_logits" for k in tags)])
     wanted = {i.name for i in session.get_inputs()}
     for lengths in ([4], [5, 1, 3]):  # one message, and a padded batch
-        feeds = _inputs(layout, lengths, seed=len(lengths))
-        expected = {k: v.numpy() for k, v in net.outputs(feeds, training=False).items()}
-        got = dict(zip(names, session.run(names, {k: feeds[k] for k in wanted})))
+        tf_feeds, onnx_feeds = _feeds(net, _messages(layout, lengths, seed=len(lengths)))
+        expected = {k: v.numpy() for k, v in net.outputs(tf_feeds, training=False).items()}
+        got = dict(zip(names, session.run(names, {k: onnx_feeds[k] for k in wanted})))
         for key, value in expected.items():
             np.testing.assert_allclose(got[key], value, atol=1e-4)
 
@@ -240,7 +258,7 @@ def test_a_diet_without_attention_or_tags_reads_only_sentence_features() -> None
     layout = FeatureLayout((("words", 30),))
     net = _diet(layout, {}, number_of_transformer_layers=0)
     inputs = {i.name for i in diet_to_onnx(net).graph.input}
-    assert inputs == {SENT_IDS, SENT_VALS}
+    assert inputs == {SENT_IN}
 
 
 def test_tensorflow_import_leaves_matplotlib_out_but_importable() -> None:
@@ -307,10 +325,10 @@ def test_roles_read_the_entity_path_as_rasas_do() -> None:
     session = ort.InferenceSession(graph.SerializeToString(), providers=["CPUExecutionProvider"])
     table = net.entity_tag_tables()["role"]
     assert table.shape == (4, 3) and np.ptp(table, axis=0).max() > 1e-3
-    feeds = _inputs(layout, [4, 2], seed=5)
+    feeds, onnx_feeds = _feeds(net, _messages(layout, [4, 2], seed=5))
     entity = np.asarray([[3, 0, 1, 2], [0, 3, 0, 0]], dtype=np.int32)
     wanted = {i.name for i in session.get_inputs()}
-    (base,) = session.run(["role_logits"], {k: feeds[k] for k in wanted})
+    (base,) = session.run(["role_logits"], {k: onnx_feeds[k] for k in wanted})
     out = net.outputs(feeds, training=False)
     expected = out["role_logits"].numpy() + net.entity_tag_scores("role", entity).numpy()
     np.testing.assert_allclose(base + table[entity], expected, atol=1e-4)

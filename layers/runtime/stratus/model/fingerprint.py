@@ -21,7 +21,9 @@ from stratus.shared.training_data.stories import Rule, Story
 # 3: TED as Rasa's network (positions, bidirectional, gelu), augmented, balanced batches.
 # 4: DIET's sampled label loss, L2 on the tag logits and CRF transitions, and role and
 #    group heads that read the entity path (entity_tag_tables.npz).
-TRAINING_REVISION = 4
+# 5: DIET's and ResponseSelector's sparse input layers exported beside the graph
+#    (seq_kernel.npy, sent_kernel.npy, input_biases.npz) for the engine to compute.
+TRAINING_REVISION = 5
 
 
 def fingerprint(value: Any) -> str:

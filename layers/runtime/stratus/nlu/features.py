@@ -1,8 +1,9 @@
-"""Padded model inputs from featurized messages: the one function training and serving share.
+"""Padded model inputs from featurized messages, as the network reads them in training.
 
-Sparse rows become index/value arrays ([batch, tokens, nnz]) that the model turns into dense
-vectors with an embedding bag (gather + weighted sum, i.e. a sparse matmul), which exports
-to ONNX with dynamic batch, token and nnz axes.
+Sparse rows become index/value arrays ([batch, tokens, nnz]) that the network turns into
+dense vectors with an embedding bag (gather + weighted sum, i.e. a sparse matmul). Serving
+computes that first layer itself from the same rows (`input_layer.SparseInputLayer`, the
+check at export compares the two); models exported before 2026-12-06 read these arrays.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ SEQ_IDS, SEQ_VALS, SENT_IDS, SENT_VALS, MASK = (
     "mask",
 )
 SEQ_DENSE, SENT_DENSE = "seq_dense", "sent_dense"
+# Inputs of models exported since 2026-12-06: the sparse input layer's output, computed by
+# the engine (`input_layer.SparseInputLayer`) in place of the ids and values above.
+SEQ_IN, SENT_IN = "seq_in", "sent_in"
 _PAD = (0, 0.0)  # a padding cell: column 0 with weight 0
 
 
@@ -138,9 +142,7 @@ def build_inputs(
     batch = len(messages)
     seq = _cell_array(seq_cells)
     sent = _cell_array(sent_cells)
-    mask = np.zeros((batch, steps), dtype=np.float32)
-    for b, length in enumerate(lengths):
-        mask[b, :length] = 1.0
+    mask = token_mask(lengths, steps)
     inputs: dict[str, np.ndarray] = {
         SEQ_IDS: _shifted_ids(seq[:, 0], seq_runs).reshape(batch, steps, nnz),
         SEQ_VALS: seq[:, 1].astype(np.float32).reshape(batch, steps, nnz),
@@ -149,8 +151,16 @@ def build_inputs(
         MASK: mask,
     }
     if layout.dense:
-        inputs.update(_dense_inputs(messages, layout, lengths, steps))
+        inputs.update(dense_inputs(messages, layout, lengths, steps))
     return inputs
+
+
+def token_mask(lengths: list[int], steps: int) -> np.ndarray:
+    """[batch, steps]: 1 for each message's real tokens."""
+    mask = np.zeros((len(lengths), steps), dtype=np.float32)
+    for b, length in enumerate(lengths):
+        mask[b, :length] = 1.0
+    return mask
 
 
 def _shifted_ids(columns: np.ndarray, runs: list[tuple[int, int]]) -> np.ndarray:
@@ -165,7 +175,7 @@ def _cell_array(cells: SparseRow) -> np.ndarray:
     return flat.reshape(len(cells), 2)
 
 
-def _dense_inputs(
+def dense_inputs(
     messages: Sequence[Message], layout: FeatureLayout, lengths: list[int], steps: int
 ) -> dict[str, np.ndarray]:
     dim = layout.dense_dim

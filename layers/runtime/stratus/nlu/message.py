@@ -44,6 +44,9 @@ class SparseBlock:
     # The sentence row is the sum of the token rows (`sentence` is then None): the model's
     # embedding bag adds the cells up itself, so the sum is never built while parsing.
     sentence_sums_tokens: bool = False
+    # Per token, a text its row depends on alone (CountVectors' cleaned token text), so a
+    # model may keep what each word's row adds up to; None when rows read their context.
+    keys: list[str] | None = None
 
     def sentence_row(self) -> SparseRow | None:
         """The sentence row with each column once, in column order."""

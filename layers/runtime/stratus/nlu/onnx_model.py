@@ -11,6 +11,7 @@ import numpy as np
 from stratus.nlu.component import read_json
 from stratus.nlu.entity_tags import Crf
 from stratus.nlu.features import FeatureLayout, build_inputs
+from stratus.nlu.input_layer import SEQ_KERNEL_FILE, SparseInputLayer, layer_inputs
 from stratus.nlu.message import Message
 
 MODEL_FILE = "model.onnx"
@@ -57,6 +58,12 @@ class OnnxModel:
         )
         self._inputs = {i.name for i in self.session.get_inputs()}
         self._outputs = [o.name for o in self.session.get_outputs()]
+        # Models exported before 2026-12-06 hold the sparse input layer in the graph.
+        self.input_layer = (
+            SparseInputLayer.load(directory, self.layout)
+            if (directory / SEQ_KERNEL_FILE).exists()
+            else None
+        )
         transitions = directory / TRANSITIONS_FILE
         # One CRF per tag kind ("entity", "role", "group") the model predicts.
         self.crfs: dict[str, Crf] = {}
@@ -70,7 +77,10 @@ class OnnxModel:
                 self.entity_tag_tables = {k: data[k] for k in data.files}
 
     def run(self, messages: list[Message]) -> dict[str, np.ndarray]:
-        inputs = build_inputs(messages, self.layout, self.max_tokens)
+        if self.input_layer is not None:
+            inputs = layer_inputs(messages, self.layout, self.max_tokens, self.input_layer)
+        else:
+            inputs = build_inputs(messages, self.layout, self.max_tokens)
         # The exporter drops inputs a model does not use (no transformer: no token features).
         feeds = {k: v for k, v in inputs.items() if k in self._inputs}
         return dict(zip(self._outputs, self.session.run(self._outputs, feeds)))

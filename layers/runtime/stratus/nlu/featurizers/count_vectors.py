@@ -237,9 +237,12 @@ class CountVectorsFeaturizer(Component):
             texts = self.token_texts(message)
             sequence = [self._token_row(t) for t in texts]
             if self._sentence_is_sum and not any(_HAS_SPACE.search(t) for t in texts):
-                block = SparseBlock(self.key, dim, sequence, None, sentence_sums_tokens=True)
+                block = SparseBlock(
+                    self.key, dim, sequence, None, sentence_sums_tokens=True, keys=texts
+                )
             else:
-                block = SparseBlock(self.key, dim, sequence, self._row(" ".join(texts)))
+                sentence = self._row(" ".join(texts))
+                block = SparseBlock(self.key, dim, sequence, sentence, keys=texts)
             message.sparse.append(block)
 
     def persist(self, directory: Path) -> None:

@@ -1,0 +1,129 @@
+"""The engine's sparse input layer computes what the network's first layers compute."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from stratus.nlu import input_layer
+from stratus.nlu.features import MASK, SENT_IN, SEQ_IN, FeatureLayout
+from stratus.nlu.input_layer import SparseInputLayer, layer_inputs
+from stratus.nlu.message import Message, SparseBlock, SparseRow, Token
+
+LAYOUT = FeatureLayout((("lexical", 4), ("words", 6), ("regex", 2)))
+UNITS = 3
+
+
+def _weights(seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    dim = LAYOUT.sparse_dim
+    return {
+        "seq_kernel": rng.normal(size=(dim, UNITS)).astype(np.float32),
+        "seq_bias": rng.normal(size=UNITS).astype(np.float32),
+        "sent_kernel": rng.normal(size=(dim, UNITS)).astype(np.float32),
+        "sent_bias": rng.normal(size=UNITS).astype(np.float32),
+    }
+
+
+WORDS: dict[str, SparseRow] = {"hi": [(0, 1.0), (3, 1.0)], "there": [(1, 1.0)], "you": [(5, 2.0)]}
+
+
+def _message(words: list[str]) -> Message:
+    """Words looked up per word (their sentence row is the sum of theirs), a lexical
+    block that reads context (no sentence row), a regex block with a sentence row."""
+    message = Message(" ".join(words), tokens=[Token(w, 0, 0) for w in words])
+    message.sparse = [
+        SparseBlock("lexical", 4, [[(t % 4, 1.0), (3, 0.5)] for t in range(len(words))], None),
+        SparseBlock("words", 6, [WORDS[w] for w in words], None, True, keys=list(words)),
+        SparseBlock("regex", 2, [[(1, 1.0)] if w == "hi" else [] for w in words], [(1, 1.0)]),
+        SparseBlock("unread", 9, [[(0, 1.0)] for _ in words], [(0, 1.0)]),  # not in layout
+    ]
+    return message
+
+
+def _dense(message: Message, weights: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The first layers as matrices: one dense feature row per token and for the sentence."""
+    offsets = LAYOUT.offsets()
+    tokens = np.zeros((len(message.tokens), LAYOUT.sparse_dim), dtype=np.float32)
+    sentence = np.zeros(LAYOUT.sparse_dim, dtype=np.float32)
+    for block in message.sparse:
+        if block.featurizer not in offsets:
+            continue
+        base = offsets[block.featurizer]
+        for t, row in enumerate(block.sequence):
+            for column, value in row:
+                tokens[t, base + column] += value
+        for column, value in block.sentence_row() or []:
+            sentence[base + column] += value
+    return (
+        tokens @ weights["seq_kernel"] + weights["seq_bias"],
+        sentence @ weights["sent_kernel"] + weights["sent_bias"],
+    )
+
+
+@pytest.mark.parametrize("row_keyed_dim", [256, 0], ids=["narrow-rows-kept", "cells"])
+def test_token_and_sentence_vectors_are_the_first_layers_outputs(
+    row_keyed_dim: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Blocks without words are kept by their rows when narrow, and gathered cell by cell
+    # otherwise (two such blocks then add to the same tokens).
+    monkeypatch.setattr(input_layer, "ROW_KEYED_DIM", row_keyed_dim)
+    weights = _weights()
+    layer = SparseInputLayer(LAYOUT, **weights)
+    messages = [_message(["hi", "there", "you"]), _message(["you"]), _message(["there", "hi"])]
+    inputs = layer_inputs(messages, LAYOUT, 512, layer)
+    assert inputs[SEQ_IN].shape == (3, 3, UNITS) and inputs[SENT_IN].shape == (3, UNITS)
+    np.testing.assert_array_equal(inputs[MASK], [[1, 1, 1], [1, 0, 0], [1, 1, 0]])
+    for b, message in enumerate(messages):
+        tokens, sentence = _dense(message, weights)
+        n = len(message.tokens)
+        np.testing.assert_allclose(inputs[SEQ_IN][b, :n], tokens, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(inputs[SENT_IN][b], sentence, rtol=1e-5, atol=1e-5)
+
+
+def test_a_word_is_computed_once_and_a_full_cache_starts_over(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(input_layer, "VECTORS_KEPT", 2)
+    weights = _weights(1)
+    layer = SparseInputLayer(LAYOUT, **weights)
+    first = layer_inputs([_message(["hi", "hi"])], LAYOUT, 512, layer)
+    assert set(layer._kept["words"].index) == {"hi"}
+    layer_inputs([_message(["there", "you"])], LAYOUT, 512, layer)
+    assert set(layer._kept["words"].index) == {"there", "you"}  # no room: started over
+    again = layer_inputs([_message(["hi", "hi"])], LAYOUT, 512, layer)
+    np.testing.assert_array_equal(again[SEQ_IN], first[SEQ_IN])
+    tokens, sentence = _dense(_message(["hi", "hi"]), weights)
+    np.testing.assert_allclose(again[SEQ_IN][0], tokens, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(again[SENT_IN][0], sentence, rtol=1e-5, atol=1e-5)
+
+
+def test_tokens_beyond_the_maximum_are_left_out() -> None:
+    layer = SparseInputLayer(LAYOUT, **_weights(2))
+    inputs = layer_inputs([_message(["hi", "there", "you"])], LAYOUT, 2, layer)
+    assert inputs[SEQ_IN].shape == (1, 2, UNITS)
+    tokens, _ = _dense(_message(["hi", "there"]), _weights(2))
+    np.testing.assert_allclose(inputs[SEQ_IN][0], tokens, rtol=1e-5, atol=1e-5)
+
+
+def test_a_message_without_tokens_gets_the_biases() -> None:
+    weights = _weights(3)
+    inputs = layer_inputs([Message("")], LAYOUT, 512, SparseInputLayer(LAYOUT, **weights))
+    np.testing.assert_array_equal(inputs[MASK], [[0.0]])
+    np.testing.assert_allclose(inputs[SENT_IN][0], weights["sent_bias"])
+
+
+def test_saved_kernels_are_memory_mapped_on_load(tmp_path: Path) -> None:
+    weights = _weights(4)
+    SparseInputLayer.save(tmp_path, **weights)
+    layer = SparseInputLayer.load(tmp_path, LAYOUT)
+    # Only the rows parses read are paged in: a model's kernels are tens of megabytes.
+    for kernel in (layer.seq_kernel, layer.sent_kernel):
+        assert isinstance(kernel.base, np.memmap) and not kernel.flags.owndata
+    message = _message(["you", "hi"])
+    loaded = layer_inputs([message], LAYOUT, 512, layer)
+    direct = layer_inputs([message], LAYOUT, 512, SparseInputLayer(LAYOUT, **weights))
+    np.testing.assert_allclose(loaded[SEQ_IN], direct[SEQ_IN], rtol=1e-6)
+    np.testing.assert_allclose(loaded[SENT_IN], direct[SENT_IN], rtol=1e-6)
