@@ -268,25 +268,26 @@ def test_models_with_the_sparse_layer_in_their_graph_still_parse(
     from onnx import compose
 
     from stratus.nlu.features import SENT_IDS, SENT_IN, SENT_VALS, SEQ_IDS, SEQ_IN, SEQ_VALS
-    from stratus.nlu.input_layer import BIASES_FILE, SENT_KERNEL_FILE, SEQ_KERNEL_FILE
+    from stratus.nlu.input_layer import BIASES_FILE, KERNEL_FILE
     from stratus_train.onnx_graph import OnnxGraph, float_tensor, int64_tensor
 
     old = tmp_path / "old"
     shutil.copytree(trained, old)
     converted: list[str] = []
-    for directory in [d for d in (old / "nlu").iterdir() if (d / SEQ_KERNEL_FILE).exists()]:
+    for directory in [d for d in (old / "nlu").iterdir() if (d / KERNEL_FILE).exists()]:
         model = onnx.load(str(directory / "model.onnx"))
         g = OnnxGraph()
         biases = np.load(directory / BIASES_FILE)
+        units = len(biases["seq"])
+        kernels = np.split(np.load(directory / KERNEL_FILE), [units], axis=1)
         for ids, values, name, kernel, bias in (
-            (SEQ_IDS, SEQ_VALS, SEQ_IN, SEQ_KERNEL_FILE, "seq"),
-            (SENT_IDS, SENT_VALS, SENT_IN, SENT_KERNEL_FILE, "sent"),
+            (SEQ_IDS, SEQ_VALS, SEQ_IN, kernels[0], "seq"),
+            (SENT_IDS, SENT_VALS, SENT_IN, kernels[1], "sent"),
         ):
-            rows = g.op("Gather", [g.const(np.load(directory / kernel), "w"), ids], axis=0)
+            rows = g.op("Gather", [g.const(kernel, "w"), ids], axis=0)
             axis = g.ints([-2])
             bag = g.op("MatMul", [g.op("Unsqueeze", [values, axis]), rows])
             g.output("Add", [g.op("Squeeze", [bag, axis]), g.const(biases[bias], "b")], name)
-        units = len(biases["seq"])
         prefix = g.model(
             "sparse",
             [
@@ -306,7 +307,7 @@ def test_models_with_the_sparse_layer_in_their_graph_still_parse(
         assert {SEQ_IDS, SENT_IDS} <= {i.name for i in merged.graph.input}
         onnx.save(merged, str(directory / "model.onnx"))
         converted.append(directory.name)
-        for name in (SEQ_KERNEL_FILE, SENT_KERNEL_FILE, BIASES_FILE):
+        for name in (KERNEL_FILE, BIASES_FILE):
             (directory / name).unlink()
     assert any(name.endswith("DIETClassifier") for name in converted), converted
     texts = ["hi", "fly from Berlin to Rome tomorrow morning please", "I am sad", ""]

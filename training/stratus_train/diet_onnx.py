@@ -82,11 +82,11 @@ def _encoder(g: OnnxGraph, h: str, full_mask: str, encoder: Any) -> str:
 
 
 def input_layer_weights(net: Any) -> dict[str, np.ndarray]:
-    """The sparse input layers' kernels and biases, for `SparseInputLayer.save`."""
+    """The sparse input layers' kernels (side by side) and biases, for
+    `SparseInputLayer.save`."""
     return {
-        "seq_kernel": _kernel(net.seq_sparse),
+        "kernel": np.concatenate([_kernel(net.seq_sparse), _kernel(net.sent_sparse)], axis=1),
         "seq_bias": net.seq_sparse.bias.numpy(),
-        "sent_kernel": _kernel(net.sent_sparse),
         "sent_bias": net.sent_sparse.bias.numpy(),
     }
 

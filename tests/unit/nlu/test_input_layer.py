@@ -19,10 +19,9 @@ UNITS = 3
 def _weights(seed: int = 0) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     dim = LAYOUT.sparse_dim
-    return {
-        "seq_kernel": rng.normal(size=(dim, UNITS)).astype(np.float32),
+    return {  # the token kernel, then the sentence kernel
+        "kernel": rng.normal(size=(dim, 2 * UNITS)).astype(np.float32),
         "seq_bias": rng.normal(size=UNITS).astype(np.float32),
-        "sent_kernel": rng.normal(size=(dim, UNITS)).astype(np.float32),
         "sent_bias": rng.normal(size=UNITS).astype(np.float32),
     }
 
@@ -58,8 +57,8 @@ def _dense(message: Message, weights: dict[str, np.ndarray]) -> tuple[np.ndarray
         for column, value in block.sentence_row() or []:
             sentence[base + column] += value
     return (
-        tokens @ weights["seq_kernel"] + weights["seq_bias"],
-        sentence @ weights["sent_kernel"] + weights["sent_bias"],
+        tokens @ weights["kernel"][:, :UNITS] + weights["seq_bias"],
+        sentence @ weights["kernel"][:, UNITS:] + weights["sent_bias"],
     )
 
 
@@ -83,21 +82,39 @@ def test_token_and_sentence_vectors_are_the_first_layers_outputs(
         np.testing.assert_allclose(inputs[SENT_IN][b], sentence, rtol=1e-5, atol=1e-5)
 
 
-def test_a_word_is_computed_once_and_a_full_cache_starts_over(
+def test_a_word_is_computed_once_and_a_full_table_starts_over(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(input_layer, "VECTORS_KEPT", 2)
+    monkeypatch.setattr(input_layer, "VECTORS_KEPT", 8)
     weights = _weights(1)
     layer = SparseInputLayer(LAYOUT, **weights)
+
+    def words() -> set[object]:
+        return {key for featurizer, key in layer._index if featurizer == "words"}
+
     first = layer_inputs([_message(["hi", "hi"])], LAYOUT, 512, layer)
-    assert set(layer._kept["words"].index) == {"hi"}
+    assert words() == {"hi"} and len(layer._index) == 4  # 2 lexical rows, 1 regex row
     layer_inputs([_message(["there", "you"])], LAYOUT, 512, layer)
-    assert set(layer._kept["words"].index) == {"there", "you"}  # no room: started over
+    assert words() == {"there", "you"}  # 4 kept + 6 rows > 8: started over
     again = layer_inputs([_message(["hi", "hi"])], LAYOUT, 512, layer)
     np.testing.assert_array_equal(again[SEQ_IN], first[SEQ_IN])
     tokens, sentence = _dense(_message(["hi", "hi"]), weights)
     np.testing.assert_allclose(again[SEQ_IN][0], tokens, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(again[SENT_IN][0], sentence, rtol=1e-5, atol=1e-5)
+
+
+def test_a_message_with_more_rows_than_the_table_holds_is_computed_cell_by_cell(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(input_layer, "VECTORS_KEPT", 4)
+    weights = _weights(5)
+    layer = SparseInputLayer(LAYOUT, **weights)
+    message = _message(["hi", "there", "you"])  # 9 rows
+    inputs = layer_inputs([message], LAYOUT, 512, layer)
+    assert not layer._index
+    tokens, sentence = _dense(message, weights)
+    np.testing.assert_allclose(inputs[SEQ_IN][0], tokens, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(inputs[SENT_IN][0], sentence, rtol=1e-5, atol=1e-5)
 
 
 def test_tokens_beyond_the_maximum_are_left_out() -> None:
@@ -120,8 +137,7 @@ def test_saved_kernels_are_memory_mapped_on_load(tmp_path: Path) -> None:
     SparseInputLayer.save(tmp_path, **weights)
     layer = SparseInputLayer.load(tmp_path, LAYOUT)
     # Only the rows parses read are paged in: a model's kernels are tens of megabytes.
-    for kernel in (layer.seq_kernel, layer.sent_kernel):
-        assert isinstance(kernel.base, np.memmap) and not kernel.flags.owndata
+    assert isinstance(layer.kernel.base, np.memmap) and not layer.kernel.flags.owndata
     message = _message(["you", "hi"])
     loaded = layer_inputs([message], LAYOUT, 512, layer)
     direct = layer_inputs([message], LAYOUT, 512, SparseInputLayer(LAYOUT, **weights))

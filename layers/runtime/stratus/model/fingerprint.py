@@ -22,7 +22,7 @@ from stratus.shared.training_data.stories import Rule, Story
 # 4: DIET's sampled label loss, L2 on the tag logits and CRF transitions, and role and
 #    group heads that read the entity path (entity_tag_tables.npz).
 # 5: DIET's and ResponseSelector's sparse input layers exported beside the graph
-#    (seq_kernel.npy, sent_kernel.npy, input_biases.npz) for the engine to compute.
+#    (input_kernel.npy, input_biases.npz) for the engine to compute.
 TRAINING_REVISION = 5
 
 

@@ -32,13 +32,14 @@ from stratus.nlu.features import (
 )
 from stratus.nlu.message import Message, SparseBlock, SparseRow
 
-SEQ_KERNEL_FILE = "seq_kernel.npy"
-SENT_KERNEL_FILE = "sent_kernel.npy"
+# The token and the sentence kernels side by side, [features, token + sentence units]: a
+# row is what one feature adds to both, read with one gather.
+KERNEL_FILE = "input_kernel.npy"
 BIASES_FILE = "input_biases.npz"  # "seq" and "sent"
-# Words (or rows) whose vectors are kept per block; a full table starts over. A vector is
-# 256 float32s (128 token and 128 sentence units by default): at most 4 MB per block,
+# Words (or rows) whose vectors are kept, all blocks together; a full table starts over.
+# A vector is 256 float32s (128 token and 128 sentence units by default): 8 MB at most,
 # committed as words arrive.
-VECTORS_KEPT = 4096
+VECTORS_KEPT = 8192
 # A block this narrow (LexicalSyntactic's ~20 flags, a regex featurizer's patterns) has
 # few distinct rows: they are kept by their cells, as words are by their text.
 ROW_KEYED_DIM = 256
@@ -50,41 +51,32 @@ class SparseInputLayer:
     def __init__(
         self,
         layout: FeatureLayout,
-        seq_kernel: np.ndarray,
+        kernel: np.ndarray,
         seq_bias: np.ndarray,
-        sent_kernel: np.ndarray,
         sent_bias: np.ndarray,
     ) -> None:
         self.offsets = layout.offsets()
-        # Plain arrays over the mapped file: indexing a np.memmap costs ~10 us more.
-        self.seq_kernel, self.sent_kernel = np.asarray(seq_kernel), np.asarray(sent_kernel)
+        # A plain array over the mapped file: indexing a np.memmap costs ~10 us more.
+        self.kernel = np.asarray(kernel)
         self.seq_bias = np.asarray(seq_bias, dtype=np.float32)
         self.sent_bias = np.asarray(sent_bias, dtype=np.float32)
         self.seq_units, self.sent_units = len(self.seq_bias), len(self.sent_bias)
-        self._kept: dict[str, _KeptVectors] = {}
+        assert self.kernel.shape[1] == self.seq_units + self.sent_units
+        # (featurizer, word or row) -> its row in the table of kept vectors
+        self._index: dict[tuple[str, Hashable], int] = {}
+        self._table: np.ndarray | None = None
 
     @classmethod
     def load(cls, directory: Path, layout: FeatureLayout) -> SparseInputLayer:
         with np.load(directory / BIASES_FILE) as biases:
             seq_bias, sent_bias = biases["seq"], biases["sent"]
-        return cls(
-            layout,
-            np.load(directory / SEQ_KERNEL_FILE, mmap_mode="r"),
-            seq_bias,
-            np.load(directory / SENT_KERNEL_FILE, mmap_mode="r"),
-            sent_bias,
-        )
+        return cls(layout, np.load(directory / KERNEL_FILE, mmap_mode="r"), seq_bias, sent_bias)
 
     @staticmethod
     def save(
-        directory: Path,
-        seq_kernel: np.ndarray,
-        seq_bias: np.ndarray,
-        sent_kernel: np.ndarray,
-        sent_bias: np.ndarray,
+        directory: Path, kernel: np.ndarray, seq_bias: np.ndarray, sent_bias: np.ndarray
     ) -> None:
-        np.save(directory / SEQ_KERNEL_FILE, np.ascontiguousarray(seq_kernel, np.float32))
-        np.save(directory / SENT_KERNEL_FILE, np.ascontiguousarray(sent_kernel, np.float32))
+        np.save(directory / KERNEL_FILE, np.ascontiguousarray(kernel, np.float32))
         np.savez(
             directory / BIASES_FILE,
             seq=np.asarray(seq_bias, np.float32),
@@ -101,10 +93,11 @@ class SparseInputLayer:
         seq[:] = self.seq_bias
         sent = np.empty((batch, self.sent_units), dtype=np.float32)
         sent[:] = self.sent_bias
-        # Rows of wide blocks that are not looked up, each aimed at one output row.
+        # Rows of wide blocks that are not kept, each aimed at one output row.
         seq_rows, sent_rows = _Rows(), _Rows()
         for b, (message, length) in enumerate(zip(messages, lengths)):
-            tokens = seq[b * steps : b * steps + length]
+            kept: list[tuple[SparseBlock, int, Sequence[Hashable]]] = []
+            wide: list[tuple[SparseBlock, int]] = []
             for block in message.sparse:
                 base = self.offsets.get(block.featurizer)
                 if base is None:
@@ -112,14 +105,20 @@ class SparseInputLayer:
                 keys: Sequence[Hashable] | None = block.keys
                 if keys is None and block.dim <= ROW_KEYED_DIM:
                     keys = [tuple(row) for row in block.sequence]
-                if keys is not None:
-                    kept = self._kept.get(block.featurizer)
-                    if kept is None:
-                        kept = self._kept[block.featurizer] = _KeptVectors(self, base)
-                    if kept.add(keys, block, tokens, sent[b]):
-                        if block.sentence and not block.sentence_sums_tokens:
-                            sent_rows.add(block.sentence, base, b)
-                        continue
+                if keys is None:
+                    wide.append((block, base))
+                else:
+                    kept.append((block, base, keys))
+            counts = {len(keys) for _, _, keys in kept}
+            # Kept blocks are read as [blocks, rows]: a row per token in each, and all of a
+            # message's rows in the table at once (not so for thousands of tokens).
+            if len(counts) > 1 or sum(counts) * len(kept) > VECTORS_KEPT:
+                wide += [(block, base) for block, base, _ in kept]
+                kept = []
+            for block, base, _ in kept:
+                if block.sentence and not block.sentence_sums_tokens:
+                    sent_rows.add(block.sentence, base, b)
+            for block, base in wide:
                 for t, row in enumerate(block.sequence[:length]):
                     seq_rows.add(row, base, b * steps + t)
                 if block.sentence_sums_tokens:
@@ -127,56 +126,48 @@ class SparseInputLayer:
                         sent_rows.add(row, base, b)
                 elif block.sentence:
                     sent_rows.add(block.sentence, base, b)
-        seq_rows.sum_into(seq, self.seq_kernel)
-        sent_rows.sum_into(sent, self.sent_kernel)
+            if kept:
+                self._add_kept(kept, seq[b * steps : b * steps + length], sent[b])
+        seq_rows.sum_into(seq, self.kernel[:, : self.seq_units])
+        sent_rows.sum_into(sent, self.kernel[:, self.seq_units :])
         return seq.reshape(batch, steps, self.seq_units), sent
 
-
-class _KeptVectors:
-    """One block's kept rows: what each row adds to a token's and to the sentence's vector,
-    one row of a table per key ([token units | sentence units])."""
-
-    def __init__(self, layer: SparseInputLayer, base: int) -> None:
-        self.layer, self.base = layer, base
-        self.index: dict[Hashable, int] = {}
-        # Pages are committed as rows are written: a model that sees few words uses little.
-        self.table = np.empty((VECTORS_KEPT, layer.seq_units + layer.sent_units), dtype=np.float32)
-
-    def add(
-        self, keys: Sequence[Hashable], block: SparseBlock, tokens: np.ndarray, sentence: np.ndarray
-    ) -> bool:
-        """tokens[t] += row t's token vector; sentence += the sum of every row's sentence
-        vector if the block's sentence row is the sum of its token rows. False if the block
-        has more rows than the table."""
-        if len(keys) > len(self.table):
-            return False
-        index = self.index
-        if len(index) + len(keys) > len(self.table):
-            index.clear()  # full: start over (this block's rows then all fit)
-        at = []
-        for key, row in zip(keys, block.sequence):
-            i = index.get(key)
-            if i is None:
-                i = index[key] = len(index)
-                self._compute(i, row)
-            at.append(i)
-        if at:
-            vectors = self.table[at]
-            units = self.layer.seq_units
-            tokens += vectors[: len(tokens), :units]
-            if block.sentence_sums_tokens:
-                sentence += vectors[:, units:].sum(axis=0)
-        return True
-
-    def _compute(self, i: int, row: SparseRow) -> None:
-        layer, out = self.layer, self.table[i]
-        if not row:
-            out[:] = 0.0
-            return
-        columns = np.fromiter((c for c, _ in row), dtype=np.int64, count=len(row)) + self.base
-        values = np.fromiter((v for _, v in row), dtype=np.float32, count=len(row))
-        out[: layer.seq_units] = values @ layer.seq_kernel[columns]
-        out[layer.seq_units :] = values @ layer.sent_kernel[columns]
+    def _add_kept(
+        self,
+        kept: list[tuple[SparseBlock, int, Sequence[Hashable]]],
+        tokens: np.ndarray,
+        sentence: np.ndarray,
+    ) -> None:
+        """tokens[t] += every kept block's vector for row t; sentence += the sum of the
+        sentence vectors of blocks whose sentence row sums their token rows. One message's
+        blocks are read, and their new rows computed, with one gather each: per block, or
+        per new row, the numpy calls would cost more than the arithmetic."""
+        if self._table is None:
+            # Pages are committed as rows are written: few words seen, little memory used.
+            self._table = np.empty((VECTORS_KEPT, self.kernel.shape[1]), dtype=np.float32)
+        table, index = self._table, self._index
+        if len(index) + sum(len(keys) for _, _, keys in kept) > VECTORS_KEPT:
+            index.clear()  # full: start over (one message's rows always fit)
+        at: list[int] = []
+        missing, new = _Rows(), []
+        for block, base, keys in kept:
+            name = block.featurizer
+            for key, row in zip(keys, block.sequence):
+                i = index.get((name, key))
+                if i is None:
+                    i = index[(name, key)] = len(index)
+                    new.append(i)
+                    missing.add(row, base, i)
+                at.append(i)
+        if new:
+            table[new] = 0.0
+            missing.sum_into(table, self.kernel)
+        units = self.seq_units
+        vectors = table[at].reshape(len(kept), len(kept[0][2]), -1)  # [blocks, rows, units]
+        tokens += vectors[:, : len(tokens), :units].sum(axis=0)
+        summing = [k for k, (block, _, _) in enumerate(kept) if block.sentence_sums_tokens]
+        if summing:
+            sentence += vectors[summing, :, units:].sum(axis=(0, 1))
 
 
 def layer_inputs(

@@ -11,7 +11,7 @@ import numpy as np
 from stratus.nlu.component import read_json
 from stratus.nlu.entity_tags import Crf
 from stratus.nlu.features import FeatureLayout, build_inputs
-from stratus.nlu.input_layer import SEQ_KERNEL_FILE, SparseInputLayer, layer_inputs
+from stratus.nlu.input_layer import KERNEL_FILE, SparseInputLayer, layer_inputs
 from stratus.nlu.message import Message
 
 MODEL_FILE = "model.onnx"
@@ -61,7 +61,7 @@ class OnnxModel:
         # Models exported before 2026-12-06 hold the sparse input layer in the graph.
         self.input_layer = (
             SparseInputLayer.load(directory, self.layout)
-            if (directory / SEQ_KERNEL_FILE).exists()
+            if (directory / KERNEL_FILE).exists()
             else None
         )
         transitions = directory / TRANSITIONS_FILE
