@@ -76,18 +76,31 @@ def test_token_and_sentence_vectors_are_the_first_layers_outputs(
     assert inputs[SEQ_IN].shape == (3, 3, UNITS) and inputs[SENT_IN].shape == (3, UNITS)
     np.testing.assert_array_equal(inputs[MASK], [[1, 1, 1], [1, 0, 0], [1, 1, 0]])
     for b, message in enumerate(messages):
-        tokens, sentence = _dense(message, weights)
-        n = len(message.tokens)
-        np.testing.assert_allclose(inputs[SEQ_IN][b, :n], tokens, rtol=1e-5, atol=1e-5)
-        np.testing.assert_allclose(inputs[SENT_IN][b], sentence, rtol=1e-5, atol=1e-5)
+        _assert_first_layers(inputs, b, message, weights)
+
+
+def _assert_first_layers(
+    inputs: dict[str, np.ndarray], b: int, message: Message, weights: dict[str, np.ndarray]
+) -> None:
+    tokens, sentence = _dense(message, weights)
+    n = len(message.tokens)
+    np.testing.assert_allclose(inputs[SEQ_IN][b, :n], tokens, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(inputs[SENT_IN][b], sentence, rtol=1e-5, atol=1e-5)
+
+
+def _layer_keeping(
+    vectors: int, monkeypatch: pytest.MonkeyPatch
+) -> tuple[SparseInputLayer, dict[str, np.ndarray]]:
+    """A layer whose table of kept vectors holds this many rows."""
+    monkeypatch.setattr(input_layer, "VECTORS_KEPT", vectors)
+    weights = _weights(vectors)
+    return SparseInputLayer(LAYOUT, **weights), weights
 
 
 def test_a_word_is_computed_once_and_a_full_table_starts_over(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(input_layer, "VECTORS_KEPT", 8)
-    weights = _weights(1)
-    layer = SparseInputLayer(LAYOUT, **weights)
+    layer, weights = _layer_keeping(8, monkeypatch)
 
     def words() -> set[object]:
         return {key for featurizer, key in layer._index if featurizer == "words"}
@@ -98,23 +111,17 @@ def test_a_word_is_computed_once_and_a_full_table_starts_over(
     assert words() == {"there", "you"}  # 4 kept + 6 rows > 8: started over
     again = layer_inputs([_message(["hi", "hi"])], LAYOUT, 512, layer)
     np.testing.assert_array_equal(again[SEQ_IN], first[SEQ_IN])
-    tokens, sentence = _dense(_message(["hi", "hi"]), weights)
-    np.testing.assert_allclose(again[SEQ_IN][0], tokens, rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(again[SENT_IN][0], sentence, rtol=1e-5, atol=1e-5)
+    _assert_first_layers(again, 0, _message(["hi", "hi"]), weights)
 
 
 def test_a_message_with_more_rows_than_the_table_holds_is_computed_cell_by_cell(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(input_layer, "VECTORS_KEPT", 4)
-    weights = _weights(5)
-    layer = SparseInputLayer(LAYOUT, **weights)
+    layer, weights = _layer_keeping(4, monkeypatch)
     message = _message(["hi", "there", "you"])  # 9 rows
     inputs = layer_inputs([message], LAYOUT, 512, layer)
     assert not layer._index
-    tokens, sentence = _dense(message, weights)
-    np.testing.assert_allclose(inputs[SEQ_IN][0], tokens, rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(inputs[SENT_IN][0], sentence, rtol=1e-5, atol=1e-5)
+    _assert_first_layers(inputs, 0, message, weights)
 
 
 def test_tokens_beyond_the_maximum_are_left_out() -> None:
