@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from threading import Thread
 
 import numpy as np
 import pytest
@@ -29,13 +31,13 @@ def _weights(seed: int = 0) -> dict[str, np.ndarray]:
 WORDS: dict[str, SparseRow] = {"hi": [(0, 1.0), (3, 1.0)], "there": [(1, 1.0)], "you": [(5, 2.0)]}
 
 
-def _message(words: list[str]) -> Message:
+def _message(words: list[str], rows: dict[str, SparseRow] = WORDS) -> Message:
     """Words looked up per word (their sentence row is the sum of theirs), a lexical
     block that reads context (no sentence row), a regex block with a sentence row."""
     message = Message(" ".join(words), tokens=[Token(w, 0, 0) for w in words])
     message.sparse = [
         SparseBlock("lexical", 4, [[(t % 4, 1.0), (3, 0.5)] for t in range(len(words))], None),
-        SparseBlock("words", 6, [WORDS[w] for w in words], None, True, keys=list(words)),
+        SparseBlock("words", 6, [rows[w] for w in words], None, True, keys=list(words)),
         SparseBlock("regex", 2, [[(1, 1.0)] if w == "hi" else [] for w in words], [(1, 1.0)]),
         SparseBlock("unread", 9, [[(0, 1.0)] for _ in words], [(0, 1.0)]),  # not in layout
     ]
@@ -122,6 +124,38 @@ def test_a_message_with_more_rows_than_the_table_holds_is_computed_cell_by_cell(
     inputs = layer_inputs([message], LAYOUT, 512, layer)
     assert not layer._index
     _assert_first_layers(inputs, 0, message, weights)
+
+
+def test_parses_in_several_threads_read_only_whole_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `stratus run` parses in a thread pool; a table this small starts over all the time.
+    layer, weights = _layer_keeping(8, monkeypatch)
+    rows = {**WORDS, **{f"x{k}": [(k % 6, 1.0 + k)] for k in range(12)}}
+    vocabulary = list(rows)
+    messages = [
+        _message([vocabulary[(i + k) % len(vocabulary)] for k in range(2)], rows)
+        for i in range(len(vocabulary))
+    ]
+    expected = [_dense(m, weights) for m in messages]
+    wrong: list[int] = []
+
+    def parse_all(offset: int) -> None:
+        for n in range(300):
+            i = (offset + n) % len(messages)
+            got = layer_inputs([messages[i]], LAYOUT, 512, layer)
+            if not np.allclose(got[SEQ_IN][0], expected[i][0], rtol=1e-5, atol=1e-5):
+                wrong.append(i)
+
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can
+    try:
+        threads = [Thread(target=parse_all, args=(k * 5,)) for k in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switch)
+    assert not wrong, f"{len(wrong)} parses read rows another thread was writing"
 
 
 def test_tokens_beyond_the_maximum_are_left_out() -> None:

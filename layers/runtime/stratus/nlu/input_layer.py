@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from itertools import chain
 from pathlib import Path
+from threading import Lock
 
 import numpy as np
 
@@ -65,6 +66,9 @@ class SparseInputLayer:
         # (featurizer, word or row) -> its row in the table of kept vectors
         self._index: dict[tuple[str, Hashable], int] = {}
         self._table: np.ndarray | None = None
+        # `stratus run` parses in a thread pool: a row must not be read before it is
+        # written, nor overwritten (a full table starting over) while another parse reads it.
+        self._lock = Lock()
 
     @classmethod
     def load(cls, directory: Path, layout: FeatureLayout) -> SparseInputLayer:
@@ -127,7 +131,8 @@ class SparseInputLayer:
                 elif block.sentence:
                     sent_rows.add(block.sentence, base, b)
             if kept:
-                self._add_kept(kept, seq[b * steps : b * steps + length], sent[b])
+                with self._lock:
+                    self._add_kept(kept, seq[b * steps : b * steps + length], sent[b])
         seq_rows.sum_into(seq, self.kernel[:, : self.seq_units])
         sent_rows.sum_into(sent, self.kernel[:, self.seq_units :])
         return seq.reshape(batch, steps, self.seq_units), sent
