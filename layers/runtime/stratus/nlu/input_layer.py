@@ -4,8 +4,8 @@ The network's first layers are linear on sparse features (Rasa's `DenseForSparse
 token's vector is the sum of the kernel rows its cells name, weighted by their values,
 plus a bias; the sentence's likewise, with a kernel of its own. The exporter keeps these
 two kernels out of model.onnx (they are most of a model: SNIPS' are 2 x 20 MB) and saves
-them as .npy files, memory-mapped here, so only the rows parses read are paged in. The
-graph starts from the layer's output (`SEQ_IN`, `SENT_IN`).
+them side by side in one .npy file, memory-mapped here, so only the rows parses read are
+paged in. The graph starts from the layer's output (`SEQ_IN`, `SENT_IN`).
 
 A block whose token rows depend on the token's text alone (`SparseBlock.keys`, set by
 CountVectorsFeaturizer) is looked up per word: each word's share of the token and the
@@ -97,7 +97,8 @@ class SparseInputLayer:
         seq[:] = self.seq_bias
         sent = np.empty((batch, self.sent_units), dtype=np.float32)
         sent[:] = self.sent_bias
-        # Rows of wide blocks that are not kept, each aimed at one output row.
+        # Rows gathered cell by cell (wide blocks, sentence rows of their own), each aimed
+        # at one output row.
         seq_rows, sent_rows = _Rows(), _Rows()
         for b, (message, length) in enumerate(zip(messages, lengths)):
             kept: list[tuple[SparseBlock, int, Sequence[Hashable]]] = []
@@ -106,6 +107,8 @@ class SparseInputLayer:
                 base = self.offsets.get(block.featurizer)
                 if base is None:
                     continue
+                if block.sentence:  # a sentence row of its own, whichever way tokens go
+                    sent_rows.add(block.sentence, base, b)
                 keys: Sequence[Hashable] | None = block.keys
                 if keys is None and block.dim <= ROW_KEYED_DIM:
                     keys = [tuple(row) for row in block.sequence]
@@ -119,17 +122,12 @@ class SparseInputLayer:
             if len(counts) > 1 or sum(counts) * len(kept) > VECTORS_KEPT:
                 wide += [(block, base) for block, base, _ in kept]
                 kept = []
-            for block, base, _ in kept:
-                if block.sentence and not block.sentence_sums_tokens:
-                    sent_rows.add(block.sentence, base, b)
             for block, base in wide:
                 for t, row in enumerate(block.sequence[:length]):
                     seq_rows.add(row, base, b * steps + t)
                 if block.sentence_sums_tokens:
                     for row in block.sequence:
                         sent_rows.add(row, base, b)
-                elif block.sentence:
-                    sent_rows.add(block.sentence, base, b)
             if kept:
                 with self._lock:
                     self._add_kept(kept, seq[b * steps : b * steps + length], sent[b])
