@@ -117,11 +117,12 @@ class MaskedDense(keras.layers.Layer):
         reg: float,
         rng: np.random.Generator,
         activation: str | None = None,
+        use_bias: bool = True,
         **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)
         self.units, self.density, self.reg, self.rng = units, density, reg, rng
-        self.activation = activation
+        self.activation, self.use_bias = activation, use_bias
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         n_in = int(input_shape[-1])  # type: ignore[arg-type]
@@ -131,7 +132,10 @@ class MaskedDense(keras.layers.Layer):
             name="kernel",
             regularizer=keras.regularizers.L2(self.reg) if self.reg else None,
         )
-        self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
+        if self.use_bias:
+            self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
+        else:  # zeros all the same, so the ONNX writers read every layer alike
+            self.bias = _constant_weight(self, np.zeros(self.units, np.float32), "bias")
         mask = connection_mask(self.rng, n_in, self.units, self.density)
         if mask.all():
             self.baked = True  # fully connected: nothing to mask
@@ -235,9 +239,10 @@ class TransformerBlock(keras.layers.Layer):
             raise ValueError(f"transformer_size {size} is not divisible by {heads} heads")
         self.size, self.heads = size, heads
         # As Rasa's TransformerEncoderLayer: every projection is a RandomlyConnectedDense
-        # of `connection_density` and none is L2-regularized (only the input embedding is).
+        # of `connection_density` and none is L2-regularized (only the input embedding is);
+        # the query, key and value projections have no bias.
         self.norm_attention = LayerNorm(epsilon=1e-6)
-        self.qkv = MaskedDense(3 * size, density, 0.0, rng)
+        self.qkv = MaskedDense(3 * size, density, 0.0, rng, use_bias=False)
         self.attention_out = MaskedDense(size, density, 0.0, rng)
         self.norm_ffn = LayerNorm(epsilon=1e-6)
         self.ffn_in = MaskedDense(4 * size, density, 0.0, rng)

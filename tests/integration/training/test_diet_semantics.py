@@ -72,6 +72,23 @@ def test_connection_density_thins_the_transformer_but_not_the_sparse_input() -> 
         assert not layer.losses  # Rasa regularizes none of the encoder's inner layers
 
 
+def test_attention_projections_have_rasas_biases() -> None:
+    # Rasa's MultiHeadAttention: query, key and value projections without a bias, the
+    # output projection and both FFN layers with one. A query bias would let every key
+    # gain a learned score of its own.
+    net = _net()
+    assert net.encoder is not None
+    block = net.encoder.blocks[0]
+    trainable = {id(v) for v in net.trainable_variables}
+    assert id(block.qkv.bias) not in trainable
+    assert not np.any(block.qkv.bias.numpy())
+    for layer in (block.attention_out, block.ffn_in, block.ffn_out):
+        assert id(layer.bias) in trainable, layer.name
+    per_block = 3 * 32 * 32 + (32 * 32 + 32) + (32 * 128 + 128) + (128 * 32 + 32) + 4 * 32
+    block_weights = sum(int(np.prod(v.shape)) for v in block.trainable_variables)
+    assert block_weights == per_block  # Rasa's TransformerEncoderLayer at units=32
+
+
 def test_a_label_of_several_tokens_sums_rasas_per_token_rows() -> None:
     # Rasa featurizes `faq/ask_name` as two token rows (no sentence row) and sums them
     # after the sparse-to-dense layer: W[faq] + W[ask_name] + 2 b, not W[faq, ask_name] + b.

@@ -23,7 +23,8 @@ from stratus.shared.training_data.stories import Rule, Story
 #    group heads that read the entity path (entity_tag_tables.npz).
 # 5: DIET's and ResponseSelector's sparse input layers exported beside the graph
 #    (input_kernel.npy, input_biases.npz) for the engine to compute.
-TRAINING_REVISION = 5
+# 6: DIET's and ResponseSelector's attention projections without query/key/value biases.
+TRAINING_REVISION = 6
 
 
 def fingerprint(value: Any) -> str:
