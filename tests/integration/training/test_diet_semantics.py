@@ -69,6 +69,9 @@ def test_connection_density_thins_the_transformer_but_not_the_sparse_input() -> 
     for layer in (block.qkv, block.attention_out, block.ffn_in, block.ffn_out):
         kept = float(layer.mask.numpy().mean())
         assert 0.15 < kept < 0.3, (layer.name, kept)
+        # cut connections hold zeros, as Rasa's first call leaves them: no L2 term
+        assert not np.any(layer.kernel.numpy()[layer.mask.numpy() == 0]), layer.name
+        assert np.all(layer.kernel.numpy()[layer.mask.numpy() == 1] != 0), layer.name
         assert not layer.losses  # Rasa regularizes none of the encoder's inner layers
 
 
