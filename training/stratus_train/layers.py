@@ -150,7 +150,9 @@ class MaskedDense(keras.layers.Layer):
 
     def call(self, x: tf.Tensor) -> tf.Tensor:
         kernel = self.kernel if self.baked else self.kernel * self.mask
-        y = tf.matmul(x, kernel) + self.bias
+        y = tf.matmul(x, kernel)
+        if self.use_bias:  # the zero bias is there for the ONNX writers only
+            y += self.bias
         if self.activation == "relu":
             y = tf.nn.relu(y)
         elif self.activation == "gelu":
