@@ -48,20 +48,16 @@ class SparseDense(keras.layers.Layer):
     counts in the loss as a value only (`optimizer.regularization`): the optimizer adds
     its gradient only where the prediction gradient is positive, as Rasa's train step
     gates it, so rows no cell of the batch touched are not decayed.
+
+    Always fully connected, as Rasa's DenseForSparse is: `connection_density` thins only
+    the layers after it (`MaskedDense`).
     """
 
-    def __init__(
-        self,
-        n_in: int,
-        units: int,
-        density: float,
-        reg: float,
-        rng: np.random.Generator,
-        **kwargs: object,
-    ) -> None:
+    baked = True  # no connection mask to fold in before export (`bake_masks`)
+
+    def __init__(self, n_in: int, units: int, reg: float, **kwargs: object) -> None:
         super().__init__(**kwargs)
         self.n_in, self.units, self.reg = max(n_in, 1), units, reg
-        self._mask = connection_mask(rng, self.n_in, units, density)
 
     def build(self, input_shape: object = None) -> None:
         self.kernel = self.add_weight(
@@ -71,19 +67,9 @@ class SparseDense(keras.layers.Layer):
             name="kernel",
         )
         self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
-        if self._mask.all():
-            self.baked = True  # fully connected: no mask to gather, store or fold in
-        else:
-            self.mask = _constant_weight(self, self._mask, "mask")
-
-    baked = False  # set by `bake_masks` before export: the kernel then holds kernel * mask
 
     def _rows(self, ids: tf.Tensor) -> tf.Tensor:
-        rows = tf.gather(self.kernel, ids)
-        if not self.baked:
-            # Gathering the mask too keeps a per-step cost of nnz rows, not the whole matrix.
-            rows *= tf.gather(self.mask, ids)
-        return rows
+        return tf.gather(self.kernel, ids)
 
     def call(self, ids: tf.Tensor, values: tf.Tensor) -> tf.Tensor:
         return tf.reduce_sum(self._rows(ids) * values[..., None], axis=-2) + self.bias
@@ -372,6 +358,6 @@ def bake_masks(model: keras.layers.Layer) -> None:
     """Fold each connection mask into its kernel, so the exported graph carries no masks
     (they are as large as the kernels). Training must not continue afterwards."""
     for layer in model._flatten_layers(include_self=True, recursive=True):
-        if isinstance(layer, SparseDense | MaskedDense) and not layer.baked:
+        if isinstance(layer, MaskedDense) and not layer.baked:
             layer.kernel.assign(layer.kernel * layer.mask)
             layer.baked = True

@@ -152,8 +152,8 @@ class DietNetwork(keras.Model):
         dense_dim = int(text_option(config, "dense_dimension"))
         # Rasa's DenseForSparse is fully connected: `connection_density` thins only the
         # hidden (FFNN) and transformer layers, never the sparse-to-dense ones.
-        self.seq_sparse = SparseDense(layout.sparse_dim, dense_dim, 1.0, reg, rng)
-        self.sent_sparse = SparseDense(layout.sparse_dim, dense_dim, 1.0, reg, rng)
+        self.seq_sparse = SparseDense(layout.sparse_dim, dense_dim, reg)
+        self.sent_sparse = SparseDense(layout.sparse_dim, dense_dim, reg)
         self.sparse_dropout = float(drop) if config["use_sparse_input_dropout"] else 0.0
         self.dense_dropout = keras.layers.Dropout(drop if config["use_dense_input_dropout"] else 0)
         self.text_ffnn = Ffnn(

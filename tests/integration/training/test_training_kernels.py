@@ -110,7 +110,7 @@ def test_sparse_dense_flat_cells_equal_the_padded_form_with_its_gradient() -> No
 
     from stratus_train.layers import SparseDense
 
-    layer = SparseDense(12, 5, 1.0, 0.0, np.random.default_rng(3))
+    layer = SparseDense(12, 5, 0.0)
     padded_ids = np.asarray([[3, 7, 7], [0, 0, 0], [1, 11, 0], [5, 0, 0], [0, 0, 0]])
     padded_vals = np.asarray(
         [[1.0, 0.5, 2.0], [0, 0, 0], [1.0, 3.0, 0], [-1.0, 0, 0], [0, 0, 0]], dtype=np.float32
