@@ -221,11 +221,26 @@ class DietNetwork(keras.Model):
         for k in fed:  # built now: the trainer hands the optimizer every variable up front
             self.entity_tag_embeds[k].build((None, len(spec.tags[ENTITY])))
             self.entity_tag_heads[k].build((None, emb))
+        if not self.reads_tokens:
+            # `encode` never calls the token layer, but the exported graph reads its
+            # (untrained, as Rasa's) kernel. Built last, as the first call would build it.
+            self.seq_sparse.build()
+
+    @property
+    def reads_tokens(self) -> bool:
+        """Whether anything reads the token vectors: a transformer that mixes them into the
+        sentence position, or a tag head. Without either (ResponseSelector's default) Rasa
+        computes them and drops them; `encode` computes only the sentence position, whose
+        hidden layers act on it alone."""
+        return self.encoder is not None or bool(self.tag_heads)
 
     def encode(
         self, x: dict[str, tf.Tensor], training: bool, packed: bool = False
-    ) -> tuple[tf.Tensor, tf.Tensor]:
-        """[CLS] vector [B, D] and token vectors [B, T, D] (`packed`: see TransformerEncoder)."""
+    ) -> tuple[tf.Tensor, tf.Tensor | None]:
+        """[CLS] vector [B, D] and token vectors [B, T, D] (`packed`: see TransformerEncoder;
+        None when nothing reads them, see `reads_tokens`)."""
+        if not self.reads_tokens:
+            return self._sentence_only(x, training), None
         seq_vals, sent_vals = x[SEQ_VALS], x[SENT_VALS]
         if training and self.sparse_dropout:
             # Rasa's SparseDropout: drop feature cells, no rescaling.
@@ -260,6 +275,23 @@ class DietNetwork(keras.Model):
             h = gelu(h)  # Rasa's RasaSequenceLayer ends with a GELU
         return h[:, 0], h[:, 1:]
 
+    def _sentence_only(self, x: dict[str, tf.Tensor], training: bool) -> tf.Tensor:
+        """`encode`'s [CLS] vector when no token vector is read: the same layers on the
+        sentence row alone (in training a small fraction of the step's cells and rows)."""
+        sent_vals = x[SENT_VALS]
+        if training and self.sparse_dropout:
+            sent_vals *= tf.cast(
+                tf.random.uniform(tf.shape(sent_vals)) >= self.sparse_dropout, tf.float32
+            )
+        if SENT_ROWS in x:
+            sent = self.sent_sparse.flat(x[SENT_ROWS], x[SENT_IDS], sent_vals, tf.shape(x[MASK])[0])
+        else:
+            sent = self.sent_sparse(x[SENT_IDS], sent_vals)
+        sent = self.dense_dropout(sent, training=training)
+        if SENT_DENSE in x:
+            sent = tf.concat([sent, x[SENT_DENSE]], -1)
+        return self.text_ffnn(sent, training=training)
+
     def label_bags(self) -> tf.Tensor:
         """[labels, label dense_dimension]: each label's tokens through Rasa's sparse-to-dense
         layer, summed. Rasa featurizes a label name as one row per token (no sentence row)
@@ -286,7 +318,7 @@ class DietNetwork(keras.Model):
                 out[TEXT_EMBEDDINGS], out[LABEL_EMBEDDINGS] = text, labels
             else:  # what the exported graph also gives serving
                 out[LABEL_CONFIDENCES] = tf.nn.softmax(out[LABEL_SCORES])
-        for kind, head in self.tag_heads.items():
+        for kind, head in self.tag_heads.items() if tokens is not None else ():
             # roles and groups: without their entity-tag part (`entity_tag_scores`)
             out[TAG_LOGITS.format(kind=kind)] = head(tokens)
         return out

@@ -114,6 +114,25 @@ def test_a_label_of_several_tokens_sums_rasas_per_token_rows() -> None:
     assert np.allclose(net.label_bags().numpy(), expected, atol=1e-6)
 
 
+def test_without_a_transformer_or_tags_only_the_sentence_position_is_computed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # ResponseSelector's default: hidden layers, no transformer, no entities. The token
+    # vectors feed nothing, so `encode` skips them; the sentence vector must be the one
+    # the whole sequence gives (the exported graph computes every position).
+    from stratus_train.network import DietNetwork
+
+    net = _net(number_of_transformer_layers=0, hidden_layers_sizes={"text": [12], "label": []})
+    assert not net.reads_tokens
+    message = _message([5, 9, 17, 9])
+    cls, tokens = net.encode(message, training=False)
+    assert tokens is None
+    monkeypatch.setattr(DietNetwork, "reads_tokens", property(lambda self: True))
+    whole, tokens = net.encode(message, training=False)
+    assert tokens is not None and tokens.shape[1] == 4
+    np.testing.assert_allclose(cls.numpy(), whole.numpy(), rtol=1e-6, atol=1e-6)
+
+
 def test_balanced_epoch_repeats_rare_labels_as_rasa_does() -> None:
     from stratus_train.embedding_trainer import epoch_order
 
