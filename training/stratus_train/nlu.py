@@ -126,9 +126,16 @@ class NluTrainer:
     def __init__(self, progress: Progress | None = None) -> None:
         self.progress = progress or (lambda line: logger.info("%s", line))
 
-    def train_nlu(self, config: ProjectConfig, data: NluData, out_dir: Path) -> Path:
-        """A complete model directory (manifest included) under `out_dir`."""
+    def train_nlu(
+        self,
+        config: ProjectConfig,
+        data: NluData,
+        out_dir: Path,
+        responses: Mapping[str, list[dict[str, Any]]] | None = None,
+    ) -> Path:
+        """A complete model directory (manifest included) under `out_dir`; `responses`:
+        the retrieval responses a ResponseSelector answers with."""
         from stratus_train.train import write_model
 
         pipeline = fill_pipeline(config.pipeline, config.file, config.pipeline_lines)
-        return write_model(config, pipeline, data, out_dir, progress=self.progress)
+        return write_model(config, pipeline, data, out_dir, responses, progress=self.progress)

@@ -57,9 +57,17 @@ class KeywordParser:
 class FakeTrainer:
     def __init__(self) -> None:
         self.trained: list[int] = []
+        self.responses: list[Mapping[str, list[dict[str, Any]]] | None] = []
 
-    def train_nlu(self, config: ProjectConfig, data: NluData, out_dir: Path) -> Path:
+    def train_nlu(
+        self,
+        config: ProjectConfig,
+        data: NluData,
+        out_dir: Path,
+        responses: Mapping[str, list[dict[str, Any]]] | None = None,
+    ) -> Path:
         self.trained.append(len(data.examples))
+        self.responses.append(responses)
         return out_dir
 
 
@@ -130,6 +138,31 @@ def test_cross_validation_trains_one_model_per_fold(
     assert "Cross-validation, 3 folds" in printed
     report = json.loads((out / "intent_report.json").read_text())
     assert report["weighted avg"]["support"] == 9
+
+
+def test_each_fold_model_gets_the_retrieval_responses_of_domain_and_data(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Rasa's cross-validation reads the responses too: without them a fold's
+    # ResponseSelector would answer with its response key instead of the text.
+    (project / "domain.yml").write_text(
+        'version: "3.1"\nresponses:\n  utter_greet:\n  - text: "Hi!"\n'
+        '  utter_faq/ask_name:\n  - text: "I am a bot."\n'
+        '  utter_faq/ask_age:\n  - text: "Old in the domain."\n'
+    )
+    (project / "data" / "responses.yml").write_text(
+        'version: "3.1"\nresponses:\n  utter_faq/ask_age:\n  - text: "Young in the data."\n'
+    )
+    trainer = FakeTrainer()
+    monkeypatch.setattr(test_cmd, "_trainer", lambda: trainer)
+    argv = ["nlu", "--project", str(project), "--cross-validation", "-f", "3"]
+    assert run([*argv, "--out", str(project / "cv"), "--no-plot"]) == 0
+
+    expected = {
+        "utter_faq/ask_name": [{"text": "I am a bot."}],
+        "utter_faq/ask_age": [{"text": "Young in the data."}],  # the data file wins
+    }
+    assert trainer.responses == [expected] * 3
 
 
 def test_missing_data_is_a_clear_error(tmp_path: Path) -> None:

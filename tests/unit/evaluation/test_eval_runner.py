@@ -31,7 +31,9 @@ class FakeTrainer:
     def __init__(self) -> None:
         self.models: dict[Path, FirstWordModel] = {}
 
-    def train_nlu(self, config: ProjectConfig, data: NluData, out_dir: Path) -> Path:
+    def train_nlu(
+        self, config: ProjectConfig, data: NluData, out_dir: Path, responses: object = None
+    ) -> Path:
         table: dict[str, str] = {}
         for e in data.examples:  # the first example of a word decides
             table.setdefault(e.text.split()[0], e.intent or "")

@@ -23,7 +23,7 @@ from stratus.shared.exceptions import StratusError
 
 if TYPE_CHECKING:
     from stratus.evaluation.runner import CrossValidation, ModelLoader, NluTrainer
-    from stratus.shared.training_data.message import NluData
+    from stratus.shared.training_data import TrainingData
 
 logger = logging.getLogger(__name__)
 
@@ -212,7 +212,7 @@ def run_core(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_test_data(args: argparse.Namespace) -> NluData:
+def _load_test_data(args: argparse.Namespace) -> TrainingData:
     from stratus.shared.project import ProjectPaths
     from stratus.shared.training_data import load_training_data
 
@@ -221,22 +221,24 @@ def _load_test_data(args: argparse.Namespace) -> NluData:
         raise StratusError(
             f"No NLU data found in '{paths.root / 'data'}'; pass the test data with --nlu."
         )
-    data = load_training_data(list(paths.data), project_dir=paths.root).nlu
+    loaded = load_training_data(list(paths.data), project_dir=paths.root)
+    data = loaded.nlu
     for warning in data.warnings:
         logger.warning("%s", warning)
     if not data.examples:
         raise StratusError(f"No NLU examples in {', '.join(str(p) for p in paths.data)}.")
-    return data
+    return loaded
 
 
 def run_nlu(args: argparse.Namespace) -> int:
     """`stratus test nlu`: print the summary table and write the result files."""
     from stratus.evaluation import summary_table, write_results
 
-    data = _load_test_data(args)
+    loaded = _load_test_data(args)
+    data = loaded.nlu
     started = time.perf_counter()
     if args.cross_validation:
-        result = _cross_validate(args, data)
+        result = _cross_validate(args, loaded)
         evaluation = result.evaluation
         print(_cross_validation_table(result))
         print()
@@ -285,7 +287,7 @@ def _trainer() -> NluTrainer:
     return trainer
 
 
-def _cross_validate(args: argparse.Namespace, data: NluData) -> CrossValidation:
+def _cross_validate(args: argparse.Namespace, loaded: TrainingData) -> CrossValidation:
     from stratus.evaluation.runner import cross_validate
     from stratus.shared.config import load_config
     from stratus.shared.project import ProjectPaths
@@ -294,6 +296,7 @@ def _cross_validate(args: argparse.Namespace, data: NluData) -> CrossValidation:
         raise StratusError("--folds must be at least 2.")
     paths = ProjectPaths.discover(args.project, config=args.config)
     config = load_config(paths.config)
+    responses = _retrieval_responses(paths.domain, loaded)
     trainer, load = _trainer(), _loader()
     with tempfile.TemporaryDirectory(prefix="stratus-cv-") as workdir:
         try:
@@ -301,14 +304,29 @@ def _cross_validate(args: argparse.Namespace, data: NluData) -> CrossValidation:
                 trainer,
                 load,
                 config,
-                data,
+                loaded.nlu,
                 args.folds,
                 Path(workdir),
                 seed=args.seed,
                 progress=lambda line: print(line, flush=True),
+                responses=responses,
             )
         except ValueError as e:
             raise StratusError(str(e)) from e
+
+
+def _retrieval_responses(
+    domain_file: Path | None, loaded: TrainingData
+) -> dict[str, list[dict[str, Any]]]:
+    """The retrieval responses (`utter_faq/ask_name`) of the domain and the data files, a
+    data file's winning as in `stratus train`: what each fold's ResponseSelector answers
+    with (Rasa's cross-validation reads them too)."""
+    from stratus.shared.domain import load_domain
+    from stratus.shared.project import data_responses
+
+    found = list(load_domain(domain_file).responses) if domain_file else []
+    found.extend(data_responses(loaded)[0])
+    return {r.name: r.as_dict() for r in found if "/" in r.name}
 
 
 def _cross_validation_table(result: CrossValidation) -> str:

@@ -29,7 +29,13 @@ class NluParser(Protocol):
 
 
 class NluTrainer(Protocol):
-    def train_nlu(self, config: ProjectConfig, data: NluData, out_dir: Path) -> Path: ...
+    def train_nlu(
+        self,
+        config: ProjectConfig,
+        data: NluData,
+        out_dir: Path,
+        responses: Mapping[str, list[dict[str, Any]]] | None = None,
+    ) -> Path: ...
 
 
 ModelLoader = Callable[[Path], NluParser]
@@ -92,10 +98,13 @@ def cross_validate(
     workdir: Path,
     seed: int = 0,
     progress: Progress | None = None,
+    responses: Mapping[str, list[dict[str, Any]]] | None = None,
 ) -> CrossValidation:
     """Train on k-1 folds, test on the k-th, for every k; score all test folds together.
 
-    Intents with fewer examples than folds are left out first, as Rasa does.
+    Intents with fewer examples than folds are left out first, as Rasa does. `responses`
+    (the retrieval responses, `utter_faq/...`) go into every fold's model, so its
+    ResponseSelector answers with them as the project's model does.
     """
     kept = drop_rare_intents(data.examples, n_folds)
     if len({e.full_intent for e in kept}) < 2:
@@ -108,10 +117,11 @@ def cross_validate(
     for k, (train, test) in enumerate(stratified_folds(kept, n_folds, seed), start=1):
         if progress:
             progress(f"fold {k}/{n_folds}: training on {len(train)}, testing on {len(test)}")
-        model_dir = trainer.train_nlu(config, with_examples(data, train), workdir / f"fold_{k}")
-        fold_data = collect(load(model_dir), test)
-        _record(metrics, evaluate_data(fold_data))
-        total = total + fold_data
+        fold_data = with_examples(data, train)
+        model_dir = trainer.train_nlu(config, fold_data, workdir / f"fold_{k}", responses)
+        tested = collect(load(model_dir), test)
+        _record(metrics, evaluate_data(tested))
+        total = total + tested
     return CrossValidation(
         evaluation=evaluate_data(total),
         folds=n_folds,
