@@ -178,6 +178,25 @@ def test_response_selector(interpreter: Interpreter) -> None:
     assert selector["default"]["ranking"][0]["intent_response_key"] == "faq/ask_name"
 
 
+def test_a_response_selector_without_a_transformer_keeps_the_sentence_kernel_alone(
+    trained: Path,
+) -> None:
+    # Its graph reads no token vector, so the untrained token kernel is not shipped;
+    # DIET (a transformer, entities) keeps both. The parses above go through both.
+    from stratus.nlu.input_layer import BIASES_FILE, KERNEL_FILE
+
+    widths = {}
+    for directory in (trained / "nlu").iterdir():
+        if (directory / KERNEL_FILE).exists():
+            with np.load(directory / BIASES_FILE) as biases:
+                seq, sent = len(biases["seq"]), len(biases["sent"])
+            kernel = np.load(directory / KERNEL_FILE, mmap_mode="r")
+            assert kernel.shape[1] == seq + sent
+            widths[directory.name.split("_", 1)[1]] = (seq, sent)
+    assert widths["ResponseSelector"] == (0, 512)  # Rasa's dense_dimension for it
+    assert widths["DIETClassifier"] == (128, 128)
+
+
 def test_intent_message_bypasses_the_model(interpreter: Interpreter) -> None:
     result = interpreter.parse('/book_flight{"city": "Rome"}')
     assert result["intent"] == {"name": "book_flight", "confidence": 1.0}

@@ -83,7 +83,15 @@ def _encoder(g: OnnxGraph, h: str, full_mask: str, encoder: Any) -> str:
 
 def input_layer_weights(net: Any) -> dict[str, np.ndarray]:
     """The sparse input layers' kernels (side by side) and biases, for
-    `SparseInputLayer.save`."""
+    `SparseInputLayer.save`. A graph that reads no token vector (`reads_tokens`: a
+    ResponseSelector's default) gets the sentence layer alone, with zero token units:
+    the token kernel was never trained, and it is half of such a model."""
+    if not net.reads_tokens:
+        return {
+            "kernel": _kernel(net.sent_sparse),
+            "seq_bias": np.zeros(0, np.float32),
+            "sent_bias": net.sent_sparse.bias.numpy(),
+        }
     return {
         "kernel": np.concatenate([_kernel(net.seq_sparse), _kernel(net.sent_sparse)], axis=1),
         "seq_bias": net.seq_sparse.bias.numpy(),
@@ -98,7 +106,7 @@ def diet_to_onnx(net: Any) -> onnx.ModelProto:
     sent = SENT_IN
     if layout.dense:
         sent = g.op("Concat", [sent, SENT_DENSE], axis=-1)
-    needs_tokens = net.encoder is not None or bool(net.tag_heads)
+    needs_tokens = net.reads_tokens
     tokens = None
     if needs_tokens:
         seq = SEQ_IN

@@ -81,6 +81,27 @@ def test_token_and_sentence_vectors_are_the_first_layers_outputs(
         _assert_first_layers(inputs, b, message, weights)
 
 
+@pytest.mark.parametrize("row_keyed_dim", [256, 0], ids=["narrow-rows-kept", "cells"])
+def test_a_layer_without_token_units_gives_the_same_sentence_vectors(
+    row_keyed_dim: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A ResponseSelector without a transformer reads no token vector: its model keeps the
+    # sentence kernel alone.
+    monkeypatch.setattr(input_layer, "ROW_KEYED_DIM", row_keyed_dim)
+    weights = _weights()
+    alone = {
+        "kernel": weights["kernel"][:, UNITS:].copy(),
+        "seq_bias": np.zeros(0, np.float32),
+        "sent_bias": weights["sent_bias"],
+    }
+    messages = [_message(["hi", "there", "you"]), _message(["you"]), _message(["there", "hi"])]
+    both = layer_inputs(messages, LAYOUT, 512, SparseInputLayer(LAYOUT, **weights))
+    inputs = layer_inputs(messages, LAYOUT, 512, SparseInputLayer(LAYOUT, **alone))
+    assert inputs[SEQ_IN].shape == (3, 3, 0)
+    np.testing.assert_allclose(inputs[SENT_IN], both[SENT_IN], rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(inputs[MASK], both[MASK])
+
+
 def _assert_first_layers(
     inputs: dict[str, np.ndarray], b: int, message: Message, weights: dict[str, np.ndarray]
 ) -> None:

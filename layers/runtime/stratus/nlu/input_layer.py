@@ -34,7 +34,9 @@ from stratus.nlu.features import (
 from stratus.nlu.message import Message, SparseBlock, SparseRow
 
 # The token and the sentence kernels side by side, [features, token + sentence units]: a
-# row is what one feature adds to both, read with one gather.
+# row is what one feature adds to both, read with one gather. A model whose graph reads
+# no token vector (a ResponseSelector without a transformer) has the sentence kernel
+# alone: zero token units.
 KERNEL_FILE = "input_kernel.npy"
 BIASES_FILE = "input_biases.npz"  # "seq" and "sent"
 # Words (or rows) whose vectors are kept, all blocks together; a full table starts over.
@@ -123,7 +125,7 @@ class SparseInputLayer:
                 wide += [(block, base) for block, base, _ in kept]
                 kept = []
             for block, base in wide:
-                for t, row in enumerate(block.sequence[:length]):
+                for t, row in enumerate(block.sequence[:length] if self.seq_units else ()):
                     seq_rows.add(row, base, b * steps + t)
                 if block.sentence_sums_tokens:
                     for row in block.sequence:
