@@ -25,7 +25,7 @@ from stratus_train.embedding_trainer import (
     train_network,
 )
 from stratus_train.language_model import train_language_model
-from stratus_train.network import TaskSpec
+from stratus_train.network import TaskSpec, label_option
 
 logger = logging.getLogger(__name__)
 # How many training examples the TF-vs-ONNX check runs on.
@@ -50,13 +50,26 @@ def feature_keys(config: dict[str, Any], components: list[Component]) -> set[str
     return {c.key for c in components if c.alias in wanted}
 
 
-def label_features(labels: list[str], tokenizer: Tokenizer | None) -> np.ndarray:
+def label_features(
+    labels: list[str], tokenizer: Tokenizer | None, last_token_only: bool = False
+) -> np.ndarray:
     """Each label's token counts (split at `/`, and at `intent_split_symbol` when
-    `intent_tokenization_flag` is on): the sum of Rasa's per-token rows."""
+    `intent_tokenization_flag` is on): the sum of Rasa's per-token rows.
+
+    `last_token_only`: the last token's row alone. Rasa's ResponseSelector (DIET2DIET)
+    embeds a label from the last position of its sequence layer, which with no label
+    transformer has seen only that token: the response key of `faq/ask_name`, never the
+    retrieval intent that all of its labels share. Where that would give two labels the
+    same row (`intent_tokenization_flag` splitting `faq/ask_name` and `chitchat/my_name`
+    down to `name`), which Rasa then cannot tell apart, every token is kept instead.
+    """
     tokens = [
         [t.text for t in tokenizer.split_intent(label)] if tokenizer else [label]
         for label in labels
     ]
+    last = [words[-1:] for words in tokens]
+    if last_token_only and len({tuple(words) for words in last}) == len(labels):
+        tokens = last
     vocabulary = {w: i for i, w in enumerate(sorted({w for ws in tokens for w in ws}))}
     features = np.zeros((len(labels), max(len(vocabulary), 1)), dtype=np.float32)
     for row, words in enumerate(tokens):
@@ -176,7 +189,9 @@ def train_response_selector(
     if len(labels) < 1:
         write_json(directory / META_FILE, {**meta, "layout": layout.as_dict()})
         return
-    spec = TaskSpec(labels, label_features(labels, ctx.tokenizer))
+    # Stratus has no label transformer; without one Rasa's label is its last token alone.
+    last_only = not int(label_option(config, "number_of_transformer_layers") or 0)
+    spec = TaskSpec(labels, label_features(labels, ctx.tokenizer, last_only))
     index = {label: i for i, label in enumerate(labels)}
     label_ids = [
         index[m.example.full_intent] for m in retrieval if m.example and m.example.full_intent

@@ -114,6 +114,25 @@ def test_a_label_of_several_tokens_sums_rasas_per_token_rows() -> None:
     assert np.allclose(net.label_bags().numpy(), expected, atol=1e-6)
 
 
+def test_a_response_selector_label_is_its_last_token_as_rasas() -> None:
+    # Rasa's ResponseSelector embeds `faq/ask_name` from the last position of its label
+    # sequence layer; with no label transformer that position has seen `ask_name` alone.
+    from stratus.nlu.tokenizers import WhitespaceTokenizer
+    from stratus_train.neural import label_features
+
+    tokenizer = WhitespaceTokenizer(dict(WhitespaceTokenizer.defaults))
+    labels = ["faq/ask_name", "faq/ask_weather", "chitchat/tell_joke"]
+    # vocabulary: ask_name, ask_weather, tell_joke (the retrieval intents are never read)
+    features = label_features(labels, tokenizer, last_token_only=True)
+    assert features.tolist() == [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
+    # Split at "_" too, two labels would end in "name": each keeps all its tokens then.
+    split = WhitespaceTokenizer({**WhitespaceTokenizer.defaults, "intent_tokenization_flag": True})
+    colliding = ["faq/ask_name", "chitchat/my_name"]
+    features = label_features(colliding, split, last_token_only=True)
+    # vocabulary: ask, chitchat, faq, my, name
+    assert features.tolist() == [[1, 0, 1, 0, 1], [0, 1, 0, 1, 1]]
+
+
 def test_without_a_transformer_or_tags_only_the_sentence_position_is_computed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
