@@ -41,15 +41,21 @@ def stratus_trainer() -> Any:
 
 
 def run_stratus(
-    config_path: Path, train_data: Any, test_examples: list[Any], work: Path
+    config_path: Path,
+    train_data: Any,
+    test_examples: list[Any],
+    work: Path,
+    responses: dict[str, list[dict[str, Any]]] | None = None,
 ) -> SystemRun:
+    """`responses`: the retrieval responses a ResponseSelector answers with."""
     from stratus.shared.config import load_config
 
     config = load_config(config_path)
     work.mkdir(parents=True, exist_ok=True)
     trainer = stratus_trainer()
     started = time.perf_counter()
-    model_dir = Path(trainer.train_nlu(config, train_data, work / "models"))
+    extra_args = (responses,) if responses else ()
+    model_dir = Path(trainer.train_nlu(config, train_data, work / "models", *extra_args))
     train_seconds = time.perf_counter() - started
     # Training runs in this process: its high-water mark (earlier datasets of the run included).
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
