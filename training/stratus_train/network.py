@@ -221,10 +221,6 @@ class DietNetwork(keras.Model):
         for k in fed:  # built now: the trainer hands the optimizer every variable up front
             self.entity_tag_embeds[k].build((None, len(spec.tags[ENTITY])))
             self.entity_tag_heads[k].build((None, emb))
-        if not self.reads_tokens:
-            # `encode` never calls the token layer, but the exported graph reads its
-            # (untrained, as Rasa's) kernel. Built last, as the first call would build it.
-            self.seq_sparse.build()
 
     @property
     def reads_tokens(self) -> bool:
