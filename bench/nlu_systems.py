@@ -33,11 +33,9 @@ def dir_bytes(path: Path) -> int:
 
 
 def stratus_trainer() -> Any:
-    """Stratus' NLU training entry point: `train_nlu(config, nlu_data, out_dir) -> model_dir`."""
+    """Stratus' NLU trainer: `train_nlu(config, nlu_data, out_dir, responses) -> model_dir`."""
     module = importlib.import_module("stratus_train.nlu")
-    if hasattr(module, "NluTrainer"):
-        return module.NluTrainer(progress=lambda line: print(f"    {line}", flush=True))
-    return module  # a module-level train_nlu function
+    return module.NluTrainer(progress=lambda line: print(f"    {line}", flush=True))
 
 
 def run_stratus(
@@ -54,8 +52,7 @@ def run_stratus(
     work.mkdir(parents=True, exist_ok=True)
     trainer = stratus_trainer()
     started = time.perf_counter()
-    extra_args = (responses,) if responses else ()
-    model_dir = Path(trainer.train_nlu(config, train_data, work / "models", *extra_args))
+    model_dir = Path(trainer.train_nlu(config, train_data, work / "models", responses))
     train_seconds = time.perf_counter() - started
     # Training runs in this process: its high-water mark (earlier datasets of the run included).
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

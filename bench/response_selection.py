@@ -112,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=None, help="keep models here (default: temp)")
     parser.add_argument("--json", type=Path, default=None, help="save all figures here")
     args = parser.parse_args(argv)
+    from stratus.nlu.inputs import retrieval_responses
+    from stratus.shared.project import data_responses
     from stratus.shared.training_data import load_training_data
 
     seeds = [int(s) for s in args.seed.split(",") if s.strip()]
@@ -133,11 +135,11 @@ def main(argv: list[str] | None = None) -> int:
         train = load_training_data([train_file])
         tests = list(load_training_data([test_file]).nlu.examples)
         gold = [str(e.full_intent) for e in tests]
-        keys = sorted({str(e.full_intent) for e in train.nlu.examples})
-        responses = {f"utter_{key}": [{"text": key.split("/", 1)[1]}] for key in keys}
+        # the responses the training file holds, read as `stratus train` reads them
+        responses = retrieval_responses(data_responses(train)[0])
         print(
             f"[{args.dataset}] {len(train.nlu.examples)} training examples, {len(tests)} test, "
-            f"{len(keys)} responses; {args.epochs} epochs",
+            f"{len(responses)} responses; {args.epochs} epochs",
             flush=True,
         )
         for seed in seeds:

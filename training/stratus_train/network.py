@@ -239,13 +239,7 @@ class DietNetwork(keras.Model):
             return self._sentence_only(x, training), None
         seq_vals, sent_vals = x[SEQ_VALS], x[SENT_VALS]
         if training and self.sparse_dropout:
-            # Rasa's SparseDropout: drop feature cells, no rescaling.
-            seq_vals *= tf.cast(
-                tf.random.uniform(tf.shape(seq_vals)) >= self.sparse_dropout, tf.float32
-            )
-            sent_vals *= tf.cast(
-                tf.random.uniform(tf.shape(sent_vals)) >= self.sparse_dropout, tf.float32
-            )
+            seq_vals, sent_vals = self._drop_cells(seq_vals), self._drop_cells(sent_vals)
         mask = x[MASK]
         if SEQ_ROWS in x:  # training: flat cells (see `training_signature`)
             batch, steps = tf.shape(mask)[0], tf.shape(mask)[1]
@@ -271,14 +265,17 @@ class DietNetwork(keras.Model):
             h = gelu(h)  # Rasa's RasaSequenceLayer ends with a GELU
         return h[:, 0], h[:, 1:]
 
+    def _drop_cells(self, values: tf.Tensor) -> tf.Tensor:
+        """Rasa's SparseDropout: drop feature cells at `sparse_dropout`, no rescaling."""
+        kept = tf.random.uniform(tf.shape(values)) >= self.sparse_dropout
+        return values * tf.cast(kept, tf.float32)
+
     def _sentence_only(self, x: dict[str, tf.Tensor], training: bool) -> tf.Tensor:
         """`encode`'s [CLS] vector when no token vector is read: the same layers on the
         sentence row alone (in training a small fraction of the step's cells and rows)."""
         sent_vals = x[SENT_VALS]
         if training and self.sparse_dropout:
-            sent_vals *= tf.cast(
-                tf.random.uniform(tf.shape(sent_vals)) >= self.sparse_dropout, tf.float32
-            )
+            sent_vals = self._drop_cells(sent_vals)
         if SENT_ROWS in x:
             sent = self.sent_sparse.flat(x[SENT_ROWS], x[SENT_IDS], sent_vals, tf.shape(x[MASK])[0])
         else:

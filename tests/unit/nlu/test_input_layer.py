@@ -44,6 +44,11 @@ def _message(words: list[str], rows: dict[str, SparseRow] = WORDS) -> Message:
     return message
 
 
+def _three_messages() -> list[Message]:
+    """Three, two and one tokens: one padded batch with shared and distinct words."""
+    return [_message(["hi", "there", "you"]), _message(["you"]), _message(["there", "hi"])]
+
+
 def _dense(message: Message, weights: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """The first layers as matrices: one dense feature row per token and for the sentence."""
     offsets = LAYOUT.offsets()
@@ -73,7 +78,7 @@ def test_token_and_sentence_vectors_are_the_first_layers_outputs(
     monkeypatch.setattr(input_layer, "ROW_KEYED_DIM", row_keyed_dim)
     weights = _weights()
     layer = SparseInputLayer(LAYOUT, **weights)
-    messages = [_message(["hi", "there", "you"]), _message(["you"]), _message(["there", "hi"])]
+    messages = _three_messages()
     inputs = layer_inputs(messages, LAYOUT, 512, layer)
     assert inputs[SEQ_IN].shape == (3, 3, UNITS) and inputs[SENT_IN].shape == (3, UNITS)
     np.testing.assert_array_equal(inputs[MASK], [[1, 1, 1], [1, 0, 0], [1, 1, 0]])
@@ -94,7 +99,7 @@ def test_a_layer_without_token_units_gives_the_same_sentence_vectors(
         "seq_bias": np.zeros(0, np.float32),
         "sent_bias": weights["sent_bias"],
     }
-    messages = [_message(["hi", "there", "you"]), _message(["you"]), _message(["there", "hi"])]
+    messages = _three_messages()
     both = layer_inputs(messages, LAYOUT, 512, SparseInputLayer(LAYOUT, **weights))
     inputs = layer_inputs(messages, LAYOUT, 512, SparseInputLayer(LAYOUT, **alone))
     assert inputs[SEQ_IN].shape == (3, 3, 0)

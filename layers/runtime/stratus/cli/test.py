@@ -321,12 +321,12 @@ def _retrieval_responses(
     """The retrieval responses (`utter_faq/ask_name`) of the domain and the data files, a
     data file's winning as in `stratus train`: what each fold's ResponseSelector answers
     with (Rasa's cross-validation reads them too)."""
+    from stratus.nlu.inputs import retrieval_responses
     from stratus.shared.domain import load_domain
     from stratus.shared.project import data_responses
 
     found = list(load_domain(domain_file).responses) if domain_file else []
-    found.extend(data_responses(loaded)[0])
-    return {r.name: r.as_dict() for r in found if "/" in r.name}
+    return retrieval_responses([*found, *data_responses(loaded)[0]])
 
 
 def _cross_validation_table(result: CrossValidation) -> str:

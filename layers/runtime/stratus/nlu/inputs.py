@@ -6,7 +6,7 @@ without importing the training code at all.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from stratus.model.manifest import read_manifest
 from stratus.model.storage import newest_model
 from stratus.nlu.registry import fill_pipeline
 from stratus.shared.config import ProjectConfig
+from stratus.shared.domain import Response
 from stratus.shared.exceptions import IncompatibleModelError
 from stratus.shared.project import Project, ProjectPaths, load_project
 from stratus.shared.training_data.message import NluData
@@ -48,16 +49,20 @@ def nlu_inputs_from_project(project: Project) -> NluInputs:
     """What NLU training reads from a loaded project (the filled pipeline among it)."""
     config = project.config
     pipeline = fill_pipeline(config.pipeline, config.file, config.pipeline_lines)
-    # Only retrieval responses (`utter_faq/ask_name`) are what a ResponseSelector answers.
-    retrieval = {r.name: r.as_dict() for r in project.domain.responses if "/" in r.name}
     return NluInputs(
         config,
         pipeline,
         project.data.nlu,
-        retrieval,
+        retrieval_responses(project.domain.responses),
         tuple(project.domain.intent_names),
         tuple(project.domain.entity_names),
     )
+
+
+def retrieval_responses(responses: Iterable[Response]) -> dict[str, list[dict[str, Any]]]:
+    """The retrieval responses (`utter_faq/ask_name`) among `responses`, the ones a
+    ResponseSelector answers with, by name (a later one of a name wins)."""
+    return {r.name: r.as_dict() for r in responses if "/" in r.name}
 
 
 def load_nlu_inputs(
