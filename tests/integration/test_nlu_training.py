@@ -197,6 +197,55 @@ def test_a_response_selector_without_a_transformer_keeps_the_sentence_kernel_alo
     assert widths["DIETClassifier"] == (128, 128)
 
 
+# onnxruntime's integer kernels: what a `quantize: int8` network computes with
+INT8_OPS = {"MatMulInteger", "DynamicQuantizeMatMul", "QAttention", "DynamicQuantizeLinear"}
+
+
+@pytest.fixture(scope="module")
+def quantized(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from stratus_train.train import train
+
+    config = CONFIG.replace("    random_seed: 7\n", "    random_seed: 7\n    quantize: int8\n")
+    assert config.count("quantize: int8") == 2  # DIET and the ResponseSelector
+    project = make_project(tmp_path_factory.mktemp("quantized"), config)
+    return train(project, out=project / "models", progress=lambda _: None, nlu_only=True).model_dir
+
+
+def test_quantize_int8_ships_integer_networks_that_predict_as_the_float_ones(
+    trained: Path, quantized: Path
+) -> None:
+    import onnx
+
+    from stratus.nlu.onnx_model import META_FILE, MODEL_FILE
+
+    for name in ("DIETClassifier", "ResponseSelector"):
+        (floats,) = (trained / "nlu").glob(f"*_{name}")
+        (ints,) = (quantized / "nlu").glob(f"*_{name}")
+        float_ops = {n.op_type for n in onnx.load(str(floats / MODEL_FILE)).graph.node}
+        int_ops = {n.op_type for n in onnx.load(str(ints / MODEL_FILE)).graph.node}
+        assert not float_ops & INT8_OPS and int_ops & INT8_OPS, name
+        assert (ints / MODEL_FILE).stat().st_size < (floats / MODEL_FILE).stat().st_size
+        report = json.loads((ints / META_FILE).read_text())["quantize"]
+        assert report["weights"] == "int8" and report["nodes"] >= 1
+        assert report["same_label"] == 1.0 and report["max_confidence_change"] < 0.05
+    # Parsed as any model: the same predictions as the float32 model on the training texts.
+    from stratus.shared.training_data import load_training_data
+
+    examples = load_training_data([quantized.parents[1] / "data"]).nlu.examples
+    texts = [e.text for e in examples]
+    by_float = Interpreter.load(trained).parse_batch(texts)
+    by_int8 = Interpreter.load(quantized).parse_batch(texts)
+    right = [
+        sum(p["intent"]["name"] == e.intent for p, e in zip(parses, examples))
+        for parses in (by_float, by_int8)
+    ]
+    assert right[1] >= right[0] - 2, right
+    result = Interpreter.load(quantized).parse("fly from NYC to Paris")
+    found = {(e["value"], e.get("role")) for e in result["entities"]}
+    assert found == {("New York", "departure"), ("Paris", "destination")}
+    assert read_manifest(quantized).config["pipeline"][5]["quantize"] == "int8"
+
+
 def test_intent_message_bypasses_the_model(interpreter: Interpreter) -> None:
     result = interpreter.parse('/book_flight{"city": "Rome"}')
     assert result["intent"] == {"name": "book_flight", "confidence": 1.0}

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from stratus.nlu.component import Component, write_json
+from stratus.nlu.component import QUANTIZE, Component, write_json
 from stratus.nlu.entity_tags import ENTITY, GROUP, ROLE, annotation_tags, tag_names
 from stratus.nlu.features import FeatureLayout
 from stratus.nlu.message import Message
@@ -26,6 +26,7 @@ from stratus_train.embedding_trainer import (
 )
 from stratus_train.language_model import train_language_model
 from stratus_train.network import TaskSpec, label_option
+from stratus_train.quantize import quantize_network
 
 logger = logging.getLogger(__name__)
 # How many training examples the TF-vs-ONNX check runs on.
@@ -109,8 +110,26 @@ def _fit_and_export(
         f"{len(spec.tags.get('entity', []))} entity tags) ..."
     )
     net = train_network(config, layout, spec, data, name, progress)
-    worst = export_network(net, directory, meta, messages[:CHECK_EXAMPLES])
+    check = messages[:CHECK_EXAMPLES]
+    worst = export_network(net, directory, meta, check)
     logger.info("%s exported to ONNX (max |TF - ONNX| = %.1e)", name, worst)
+    if config.get(QUANTIZE):
+        report = quantize_network(directory, check)
+        progress(f"{name}: int8 weights ({_agreement_line(report)})")
+
+
+def _agreement_line(report: dict[str, float]) -> str:
+    """`quantize_network`'s report, as the training log shows it."""
+    parts = [f"{int(report['nodes'])} weight matrices"]
+    if "same_label" in report:
+        parts.append(f"same top label on {report['same_label']:.0%} of the check examples")
+        parts.append(f"confidences within {report['max_confidence_change']:.3f}")
+    parts += [
+        f"same {k[len('same_') : -len('_tag')]} tag on {v:.1%} of their tokens"
+        for k, v in report.items()
+        if k.endswith("_tag")
+    ]
+    return ", ".join(parts)
 
 
 def train_diet(

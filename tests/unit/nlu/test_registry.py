@@ -77,3 +77,37 @@ def test_legacy_options() -> None:
     )
     assert "token_pattern" not in filled[1]
     assert filled[2]["connection_density"] == pytest.approx(0.3)
+
+
+def test_quantize_is_filled_in_only_when_given() -> None:
+    # Stratus' own option: a Rasa config's filled form (and model fingerprint) stays Rasa's.
+    plain = fill_pipeline([TOKENIZER, FEATURIZER, {"name": "DIETClassifier"}])
+    assert "quantize" not in plain[2]
+    given = fill_pipeline(
+        [
+            TOKENIZER,
+            FEATURIZER,
+            {"name": "DIETClassifier", "quantize": "int8"},
+            {"name": "ResponseSelector", "quantize": None},
+        ]
+    )
+    assert given[2]["quantize"] == "int8" and given[3]["quantize"] is None
+
+
+def test_quantize_names_the_field_and_the_choices() -> None:
+    with pytest.raises(ConfigError) as e:
+        fill_pipeline(
+            [TOKENIZER, FEATURIZER, {"name": "DIETClassifier", "quantize": "int4"}],
+            "config.yml",
+            (2, 3, 4),
+        )
+    message = str(e.value)
+    assert "config.yml:4" in message and "pipeline[2].quantize" in message
+    assert "int8" in message and "'int4'" in message
+    with pytest.raises(ConfigError, match=r"unknown key 'quantize'.*WhitespaceTokenizer"):
+        fill_pipeline([{"name": "WhitespaceTokenizer", "quantize": "int8"}, FEATURIZER])
+
+
+def test_a_misspelt_quantize_suggests_it() -> None:
+    with pytest.raises(ConfigError, match=r"Did you mean 'quantize'\?"):
+        fill_pipeline([TOKENIZER, FEATURIZER, {"name": "DIETClassifier", "quantise": "int8"}])

@@ -24,6 +24,10 @@ class Component:
     neural: ClassVar[bool] = False
     # Options Rasa 3.6 accepts but Stratus ignores (with a warning): keeps old configs loading.
     ignored_options: ClassVar[frozenset[str]] = frozenset()
+    # Stratus' own options, which Rasa 3.6 does not have (and ignores: it accepts any key).
+    # They are filled in only when given, so a Rasa config's filled form, and with it the
+    # model's fingerprint, stays as Rasa's defaults make it.
+    stratus_options: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, config: dict[str, Any]) -> None:
         self.config = config
@@ -49,6 +53,12 @@ class Component:
     def load(cls, config: dict[str, Any], directory: Path) -> Component:
         """The component as `persist` left it."""
         return cls(config)
+
+
+# `quantize: int8` (DIETClassifier, ResponseSelector, LanguageModelFeaturizer): the
+# trained network is exported with int8 weights (onnxruntime's dynamic quantization).
+QUANTIZE = "quantize"
+QUANTIZE_CHOICES = ("int8",)
 
 
 def write_json(path: Path, data: Any) -> None:

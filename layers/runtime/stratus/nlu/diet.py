@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from stratus.nlu.component import Component
+from stratus.nlu.component import QUANTIZE, Component
 from stratus.nlu.entity_tags import (
     ENTITY,
     GROUP,
@@ -89,6 +89,7 @@ class DIETClassifier(Component):
     neural = True
     # Options for other hardware or for TensorBoard; accepted and ignored by Stratus.
     ignored_options = frozenset({"use_gpu"})
+    stratus_options = frozenset({QUANTIZE})
 
     def __init__(self, config: dict[str, Any], model: OnnxModel | None = None) -> None:
         super().__init__(config)

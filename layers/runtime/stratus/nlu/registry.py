@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stratus.nlu.classifiers import FallbackClassifier, KeywordIntentClassifier
-from stratus.nlu.component import Component
+from stratus.nlu.component import QUANTIZE, QUANTIZE_CHOICES, Component
 from stratus.nlu.diet import DIETClassifier
 from stratus.nlu.extractors import EntitySynonymMapper, RegexEntityExtractor
 from stratus.nlu.featurizers.count_vectors import CountVectorsFeaturizer
@@ -149,17 +149,17 @@ def fill_pipeline(
                     key,
                 )
                 continue
-            if key not in config:
+            if key not in config and key not in cls.stratus_options:
                 problems.append(
                     Problem(
-                        unknown_key(key, config, f"component '{name}'"),
+                        unknown_key(key, [*config, *cls.stratus_options], f"component '{name}'"),
                         file,
                         line,
                         f"{where}.{key}",
                     )
                 )
                 continue
-            if isinstance(config[key], dict) and isinstance(value, dict):
+            if isinstance(config.get(key), dict) and isinstance(value, dict):
                 config[key] = {**config[key], **copy.deepcopy(value)}
             else:
                 config[key] = copy.deepcopy(value)
@@ -176,8 +176,17 @@ def fill_pipeline(
 
 
 def _check_values(name: str, config: dict[str, Any]) -> list[tuple[str, str]]:
-    """(field, message) for option values Rasa would reject at training time."""
+    """(field, message) for option values Rasa would reject at training time, and for
+    Stratus' own options."""
     found: list[tuple[str, str]] = []
+    if config.get(QUANTIZE) not in (None, *QUANTIZE_CHOICES):
+        found.append(
+            (
+                QUANTIZE,
+                f"must be {' or '.join(QUANTIZE_CHOICES)} (or null for float32 weights), "
+                f"not '{config[QUANTIZE]}'",
+            )
+        )
     if name == "CountVectorsFeaturizer":
         if config["analyzer"] not in ("word", "char", "char_wb"):
             found.append(("analyzer", f"must be word, char or char_wb, not '{config['analyzer']}'"))

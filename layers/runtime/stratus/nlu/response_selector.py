@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from stratus.nlu.component import Component
+from stratus.nlu.component import QUANTIZE, Component
 from stratus.nlu.diet import DIET_DEFAULTS
 from stratus.nlu.message import Message
 from stratus.nlu.onnx_model import OnnxModel, label_confidences, rank
@@ -51,6 +51,7 @@ class ResponseSelector(Component):
     defaults: ClassVar[dict[str, Any]] = SELECTOR_DEFAULTS
     neural = True
     ignored_options = frozenset({"use_gpu"})
+    stratus_options = frozenset({QUANTIZE})
 
     def __init__(
         self,

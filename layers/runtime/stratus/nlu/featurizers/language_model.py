@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from stratus.nlu.component import Component, read_json
+from stratus.nlu.component import QUANTIZE, Component, read_json
 from stratus.nlu.message import DenseBlock, Message
 from stratus.nlu.onnx_model import session_options
 from stratus.nlu.wordpiece import CLS, PAD, SEP, WordPieceTokenizer, load_vocab
@@ -50,6 +50,7 @@ class LanguageModelFeaturizer(Component):
         "cache_dir": None,
     }
     neural = True
+    stratus_options = frozenset({QUANTIZE})
 
     def __init__(
         self,
