@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/nlu_accuracy.py [--datasets snips,hwu64,banking77,clinc150]
         [--folds 1|all] [--epochs N] [--seed N[,N...]] [--peer rasa [--peer-only]]
-        [--json out.json] [--config-variant shared|lm|both]
+        [--json out.json] [--config-variant shared|lm|both] [--quantize]
 
 Both systems train the same shared config (Rasa's default pipeline without
 FallbackClassifier) on the same deduplicated split with the same epochs, in one run, and
@@ -15,7 +15,9 @@ comparison; with --epochs N they are an equal-epochs comparison, and the table s
 deviation over the seeds (and folds): one seed's gap is often within seed noise.
 `--config-variant lm` adds LanguageModelFeaturizer (all-MiniLM-L6-v2) to the shared
 config, `both` runs the config with and without it (Stratus only: Rasa's would download
-the weights from the Hugging Face hub).
+the weights from the Hugging Face hub). `--quantize` sets Stratus' `quantize: int8` on
+DIETClassifier and LanguageModelFeaturizer (Rasa 3.6 ignores options it does not know,
+so its side trains as without it).
 """
 
 from __future__ import annotations
@@ -72,10 +74,13 @@ class Split:
     test: Path
 
 
-def shared_config(epochs: int, variant: str = "shared", seed: int | None = None) -> dict[str, Any]:
+def shared_config(
+    epochs: int, variant: str = "shared", seed: int | None = None, quantize: bool = False
+) -> dict[str, Any]:
     """Rasa's default NLU pipeline (rasa init), no FallbackClassifier, so figures compare
     with the papers'; variant "lm" adds pre-trained dense features after the tokenizer;
-    `seed` sets DIET's `random_seed` (both systems) for reproducible figures."""
+    `seed` sets DIET's `random_seed` (both systems) for reproducible figures; `quantize`
+    gives Stratus' networks int8 weights."""
     config: dict[str, Any] = {
         "recipe": "default.v1",
         "language": "en",
@@ -102,6 +107,10 @@ def shared_config(epochs: int, variant: str = "shared", seed: int | None = None)
             1,
             {"name": "LanguageModelFeaturizer", "model_name": "bert", "model_weights": LM_WEIGHTS},
         )
+    if quantize:
+        for component in config["pipeline"]:
+            if component["name"] in ("DIETClassifier", "LanguageModelFeaturizer"):
+                component["quantize"] = "int8"
     return config
 
 
@@ -436,6 +445,11 @@ def main(argv: list[str] | None = None) -> int:
         default="shared",
         help="lm: the shared config plus LanguageModelFeaturizer; both: with and without it",
     )
+    parser.add_argument(
+        "--quantize",
+        action="store_true",
+        help="Stratus' quantize: int8 on DIET and LanguageModelFeaturizer (Rasa ignores it)",
+    )
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.datasets.split(",") if n.strip()]
     unknown = [n for n in names if n not in DATASETS]
@@ -459,7 +473,7 @@ def main(argv: list[str] | None = None) -> int:
             for seed in seeds:
                 name = "config.yml" if len(seeds) == 1 else f"config-seed-{seed}.yml"
                 configs[seed] = variant_work / name
-                config = shared_config(args.epochs, variant, seed)
+                config = shared_config(args.epochs, variant, seed, args.quantize)
                 configs[seed].write_text(yaml.safe_dump(config, sort_keys=False))
             for n in names:
                 results.append(run_dataset(DATASETS[n], args, configs, variant_work, variant))
@@ -479,7 +493,9 @@ def main(argv: list[str] | None = None) -> int:
             # each seed's config differs from this one only in DIET's random_seed
             "seeds": seeds,
             "config": {
-                v: shared_config(args.epochs, v, seeds[0] if len(seeds) == 1 else None)
+                v: shared_config(
+                    args.epochs, v, seeds[0] if len(seeds) == 1 else None, args.quantize
+                )
                 for v in VARIANTS[args.config_variant]
             },
             "train_limit": args.train_limit,

@@ -216,6 +216,7 @@ def test_quantize_int8_ships_integer_networks_that_predict_as_the_float_ones(
 ) -> None:
     import onnx
 
+    from stratus.nlu.input_layer import KERNEL_FILE, SCALES_FILE
     from stratus.nlu.onnx_model import META_FILE, MODEL_FILE
 
     for name in ("DIETClassifier", "ResponseSelector"):
@@ -225,6 +226,10 @@ def test_quantize_int8_ships_integer_networks_that_predict_as_the_float_ones(
         int_ops = {n.op_type for n in onnx.load(str(ints / MODEL_FILE)).graph.node}
         assert not float_ops & INT8_OPS and int_ops & INT8_OPS, name
         assert (ints / MODEL_FILE).stat().st_size < (floats / MODEL_FILE).stat().st_size
+        # the sparse input kernel, in numpy: int8 rows and a scale per row
+        assert np.load(floats / KERNEL_FILE, mmap_mode="r").dtype == np.float32
+        assert np.load(ints / KERNEL_FILE, mmap_mode="r").dtype == np.int8
+        assert not (floats / SCALES_FILE).exists() and (ints / SCALES_FILE).exists()
         report = json.loads((ints / META_FILE).read_text())["quantize"]
         assert report["weights"] == "int8" and report["nodes"] >= 1
         assert report["same_label"] == 1.0 and report["max_confidence_change"] < 0.05

@@ -159,3 +159,15 @@ def test_several_seeds_train_each_system_once_per_seed_and_report_the_mean(
     assert stratus["scores"]["intent_accuracy"] == pytest.approx(0.75)
     assert stratus["std"]["intent_accuracy"] == pytest.approx(0.25)
     assert rasa["scores"]["intent_accuracy"] == pytest.approx(1.0)
+
+
+def test_quantize_sets_int8_on_the_networks_and_passes_stratus_checks(bench: ModuleType) -> None:
+    from stratus.nlu.registry import fill_pipeline
+
+    for variant in ("shared", "lm"):
+        config = bench.shared_config(10, variant, 1, quantize=True)
+        quantized = {c["name"] for c in config["pipeline"] if c.get("quantize") == "int8"}
+        expected = {"DIETClassifier"} | ({"LanguageModelFeaturizer"} if variant == "lm" else set())
+        assert quantized == expected
+        fill_pipeline(config["pipeline"])  # Stratus accepts it
+    assert all("quantize" not in c for c in bench.shared_config(10, "lm", 1)["pipeline"])

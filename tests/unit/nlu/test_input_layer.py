@@ -210,3 +210,27 @@ def test_saved_kernels_are_memory_mapped_on_load(tmp_path: Path) -> None:
     direct = layer_inputs([message], LAYOUT, 512, SparseInputLayer(LAYOUT, **weights))
     np.testing.assert_allclose(loaded[SEQ_IN], direct[SEQ_IN], rtol=1e-6)
     np.testing.assert_allclose(loaded[SENT_IN], direct[SENT_IN], rtol=1e-6)
+
+
+@pytest.mark.parametrize("row_keyed_dim", [256, 0], ids=["narrow-rows-kept", "cells"])
+def test_an_int8_kernel_with_row_scales_computes_its_dequantized_weights(
+    row_keyed_dim: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # `quantize: int8`: int8 rows, a float32 scale per row, read from the model's files.
+    monkeypatch.setattr(input_layer, "ROW_KEYED_DIM", row_keyed_dim)
+    weights = _weights(5)
+    scales = (np.abs(weights["kernel"]).max(axis=1) / 127.0).astype(np.float32)
+    rows = np.rint(weights["kernel"] / scales[:, None]).astype(np.int8)
+    dequantized = {**weights, "kernel": rows.astype(np.float32) * scales[:, None]}
+    np.save(tmp_path / input_layer.KERNEL_FILE, rows)
+    np.save(tmp_path / input_layer.SCALES_FILE, scales)
+    np.savez(tmp_path / input_layer.BIASES_FILE, seq=weights["seq_bias"], sent=weights["sent_bias"])
+    layer = SparseInputLayer.load(tmp_path, LAYOUT)
+    assert layer.kernel.dtype == np.int8
+    messages = _three_messages()
+    inputs = layer_inputs(messages, LAYOUT, 512, layer)
+    for b, message in enumerate(messages):
+        _assert_first_layers(inputs, b, message, dequantized)
+    # and close to the float32 weights they were made from
+    floats = layer_inputs(messages, LAYOUT, 512, SparseInputLayer(LAYOUT, **weights))
+    np.testing.assert_allclose(inputs[SENT_IN], floats[SENT_IN], atol=0.05)

@@ -39,6 +39,10 @@ from stratus.nlu.message import Message, SparseBlock, SparseRow
 # alone: zero token units.
 KERNEL_FILE = "input_kernel.npy"
 BIASES_FILE = "input_biases.npz"  # "seq" and "sent"
+# With `quantize: int8` the kernel is int8 and each row has a float32 scale: a row's
+# weights are its int8 values times its scale. Folded into the cells' values, the scales
+# cost one gather per parse; the kernel is a quarter of the size.
+SCALES_FILE = "input_kernel_scales.npy"
 # Words (or rows) whose vectors are kept, all blocks together; a full table starts over.
 # A vector is 256 float32s (128 token and 128 sentence units by default): 8 MB at most,
 # committed as words arrive.
@@ -57,10 +61,12 @@ class SparseInputLayer:
         kernel: np.ndarray,
         seq_bias: np.ndarray,
         sent_bias: np.ndarray,
+        scales: np.ndarray | None = None,
     ) -> None:
         self.offsets = layout.offsets()
         # A plain array over the mapped file: indexing a np.memmap costs ~10 us more.
         self.kernel = np.asarray(kernel)
+        self.scales = None if scales is None else np.asarray(scales, dtype=np.float32)
         self.seq_bias = np.asarray(seq_bias, dtype=np.float32)
         self.sent_bias = np.asarray(sent_bias, dtype=np.float32)
         self.seq_units, self.sent_units = len(self.seq_bias), len(self.sent_bias)
@@ -76,7 +82,9 @@ class SparseInputLayer:
     def load(cls, directory: Path, layout: FeatureLayout) -> SparseInputLayer:
         with np.load(directory / BIASES_FILE) as biases:
             seq_bias, sent_bias = biases["seq"], biases["sent"]
-        return cls(layout, np.load(directory / KERNEL_FILE, mmap_mode="r"), seq_bias, sent_bias)
+        scales = np.load(directory / SCALES_FILE) if (directory / SCALES_FILE).exists() else None
+        kernel = np.load(directory / KERNEL_FILE, mmap_mode="r")
+        return cls(layout, kernel, seq_bias, sent_bias, scales)
 
     @staticmethod
     def save(
@@ -133,8 +141,8 @@ class SparseInputLayer:
             if kept:
                 with self._lock:
                     self._add_kept(kept, seq[b * steps : b * steps + length], sent[b])
-        seq_rows.sum_into(seq, self.kernel[:, : self.seq_units])
-        sent_rows.sum_into(sent, self.kernel[:, self.seq_units :])
+        seq_rows.sum_into(seq, self.kernel[:, : self.seq_units], self.scales)
+        sent_rows.sum_into(sent, self.kernel[:, self.seq_units :], self.scales)
         return seq.reshape(batch, steps, self.seq_units), sent
 
     def _add_kept(
@@ -166,7 +174,7 @@ class SparseInputLayer:
                 at.append(i)
         if new:
             table[new] = 0.0
-            missing.sum_into(table, self.kernel)
+            missing.sum_into(table, self.kernel, self.scales)
         units = self.seq_units
         vectors = table[at].reshape(len(kept), len(kept[0][2]), -1)  # [blocks, rows, units]
         tokens += vectors[:, : len(tokens), :units].sum(axis=0)
@@ -203,15 +211,21 @@ class _Rows:
             self.bases.append(base)
             self.targets.append(target)
 
-    def sum_into(self, out: np.ndarray, kernel: np.ndarray) -> None:
-        """out[target] += sum of value * kernel[column] over each row's cells."""
+    def sum_into(
+        self, out: np.ndarray, kernel: np.ndarray, scales: np.ndarray | None = None
+    ) -> None:
+        """out[target] += sum of value * kernel[column] over each row's cells (an int8
+        kernel's row times `scales[column]`)."""
         if not self.rows:
             return
         counts = np.fromiter(map(len, self.rows), dtype=np.int64, count=len(self.rows))
         cells = chain.from_iterable(chain.from_iterable(self.rows))
         flat = np.fromiter(cells, dtype=np.float64, count=2 * int(counts.sum()))
         columns = flat[0::2].astype(np.int64) + np.repeat(self.bases, counts)
-        weighted = kernel[columns] * flat[1::2, None].astype(np.float32)
+        values = flat[1::2].astype(np.float32)
+        if scales is not None:
+            values *= scales[columns]
+        weighted = kernel[columns] * values[:, None]
         starts = np.zeros(len(counts), dtype=np.int64)
         np.cumsum(counts[:-1], out=starts[1:])
         sums = np.add.reduceat(weighted, starts, axis=0)  # one sum per row (none is empty)
