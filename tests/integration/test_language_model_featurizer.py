@@ -65,17 +65,20 @@ intents: [greet, goodbye, affirm, deny, mood_great, mood_unhappy, bot_challenge]
 """
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _train(root: Path, config: str = CONFIG) -> Path:
+    """Moodbot's NLU data trained with `config`; the model directory."""
     from stratus_train.train import train
 
-    root = tmp_path_factory.mktemp("lm_project")
     (root / "data").mkdir()
     shutil.copy(MOODBOT / "data" / "nlu.yml", root / "data" / "nlu.yml")
     (root / "domain.yml").write_text(DOMAIN)
-    (root / "config.yml").write_text(CONFIG)
-    result = train(root, out=root / "models", progress=lambda _: None, nlu_only=True)
-    return result.model_dir
+    (root / "config.yml").write_text(config)
+    return train(root, out=root / "models", progress=lambda _: None, nlu_only=True).model_dir
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _train(tmp_path_factory.mktemp("lm_project"))
 
 
 @pytest.fixture(scope="module")
@@ -167,17 +170,10 @@ def test_token_features_average_word_pieces_and_batching_changes_nothing(
 
 @pytest.fixture(scope="module")
 def quantized(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from stratus_train.train import train
-
-    root = tmp_path_factory.mktemp("lm_int8_project")
-    (root / "data").mkdir()
-    shutil.copy(MOODBOT / "data" / "nlu.yml", root / "data" / "nlu.yml")
-    (root / "domain.yml").write_text(DOMAIN)
     config = CONFIG.replace(
         f"model_weights: {WEIGHTS}\n", f"model_weights: {WEIGHTS}\n    quantize: int8\n"
     )
-    (root / "config.yml").write_text(config)
-    return train(root, out=root / "models", progress=lambda _: None, nlu_only=True).model_dir
+    return _train(tmp_path_factory.mktemp("lm_int8_project"), config)
 
 
 def test_quantize_int8_shrinks_the_encoder_fourfold_and_keeps_its_vectors(
