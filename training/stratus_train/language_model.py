@@ -196,11 +196,7 @@ def quantize_encoder(
     which encoder.json records."""
     ids, mask = _sample_pieces(featurizer, messages)
     before = _encode(directory, ids, mask)
-    path = directory / ENCODER_FILE
-    try:
-        nodes = quantize_int8(path)
-    except Exception as e:  # the quantizer's own errors name no model
-        raise RuntimeError(f"int8 quantization of {path} failed: {e}") from e
+    nodes = quantize_int8(directory / ENCODER_FILE)
     after = _encode(directory, ids, mask)
     norms = np.linalg.norm(before, axis=-1) * np.linalg.norm(after, axis=-1)
     cosine = (before * after).sum(-1) / np.maximum(norms, 1e-12)

@@ -49,12 +49,10 @@ def quantize_int8(path: Path) -> int:
             chosen.append(node.name)
     if not chosen:
         return 0
-    named = path.with_suffix(".named.onnx")
     out = path.with_suffix(".int8.onnx")
     try:
-        onnx.save(model, str(named))
         quantize_dynamic(
-            named,
+            model,
             out,
             weight_type=QuantType.QInt8,
             per_channel=True,
@@ -66,8 +64,9 @@ def quantize_int8(path: Path) -> int:
             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
         )
         os.replace(out, path)
+    except Exception as e:  # the quantizer's own errors name no model
+        raise RuntimeError(f"int8 quantization of {path} failed: {e}") from e
     finally:
-        named.unlink(missing_ok=True)
         out.unlink(missing_ok=True)
     return len(chosen)
 
@@ -106,12 +105,8 @@ def quantize_network(directory: Path, check: list[Message]) -> dict[str, float]:
     """`quantize: int8` for an exported DIET or ResponseSelector: model.onnx and the
     sparse input kernel rewritten, and what that changed on `check` recorded in meta.json
     and returned."""
-    path = directory / MODEL_FILE
     before = OnnxModel(directory).run(check) if check else {}
-    try:
-        nodes = quantize_int8(path)
-    except Exception as e:  # the quantizer's own errors name no model
-        raise RuntimeError(f"int8 quantization of {path} failed: {e}") from e
+    nodes = quantize_int8(directory / MODEL_FILE)
     if (directory / KERNEL_FILE).exists():
         quantize_input_kernel(directory)
     after = OnnxModel(directory).run(check) if check else {}
