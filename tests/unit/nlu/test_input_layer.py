@@ -69,13 +69,16 @@ def _dense(message: Message, weights: dict[str, np.ndarray]) -> tuple[np.ndarray
     )
 
 
-@pytest.mark.parametrize("row_keyed_dim", [256, 0], ids=["narrow-rows-kept", "cells"])
-def test_token_and_sentence_vectors_are_the_first_layers_outputs(
-    row_keyed_dim: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Blocks without words are kept by their rows when narrow, and gathered cell by cell
-    # otherwise (two such blocks then add to the same tokens).
-    monkeypatch.setattr(input_layer, "ROW_KEYED_DIM", row_keyed_dim)
+@pytest.fixture(params=[256, 0], ids=["narrow-rows-kept", "cells"])
+def both_row_paths(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks without words kept by their rows when narrow (Rasa's LexicalSyntactic), or
+    gathered cell by cell: each test using this runs once per path."""
+    monkeypatch.setattr(input_layer, "ROW_KEYED_DIM", request.param)
+
+
+@pytest.mark.usefixtures("both_row_paths")
+def test_token_and_sentence_vectors_are_the_first_layers_outputs() -> None:
+    # Cell by cell, two blocks without words add to the same tokens.
     weights = _weights()
     layer = SparseInputLayer(LAYOUT, **weights)
     messages = _three_messages()
@@ -86,13 +89,10 @@ def test_token_and_sentence_vectors_are_the_first_layers_outputs(
         _assert_first_layers(inputs, b, message, weights)
 
 
-@pytest.mark.parametrize("row_keyed_dim", [256, 0], ids=["narrow-rows-kept", "cells"])
-def test_a_layer_without_token_units_gives_the_same_sentence_vectors(
-    row_keyed_dim: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.usefixtures("both_row_paths")
+def test_a_layer_without_token_units_gives_the_same_sentence_vectors() -> None:
     # A ResponseSelector without a transformer reads no token vector: its model keeps the
     # sentence kernel alone.
-    monkeypatch.setattr(input_layer, "ROW_KEYED_DIM", row_keyed_dim)
     weights = _weights()
     alone = {
         "kernel": weights["kernel"][:, UNITS:].copy(),
@@ -212,12 +212,9 @@ def test_saved_kernels_are_memory_mapped_on_load(tmp_path: Path) -> None:
     np.testing.assert_allclose(loaded[SENT_IN], direct[SENT_IN], rtol=1e-6)
 
 
-@pytest.mark.parametrize("row_keyed_dim", [256, 0], ids=["narrow-rows-kept", "cells"])
-def test_an_int8_kernel_with_row_scales_computes_its_dequantized_weights(
-    row_keyed_dim: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+@pytest.mark.usefixtures("both_row_paths")
+def test_an_int8_kernel_with_row_scales_computes_its_dequantized_weights(tmp_path: Path) -> None:
     # `quantize: int8`: int8 rows, a float32 scale per row, read from the model's files.
-    monkeypatch.setattr(input_layer, "ROW_KEYED_DIM", row_keyed_dim)
     weights = _weights(5)
     scales = (np.abs(weights["kernel"]).max(axis=1) / 127.0).astype(np.float32)
     rows = np.rint(weights["kernel"] / scales[:, None]).astype(np.int8)
