@@ -92,6 +92,17 @@ def test_attention_projections_have_rasas_biases() -> None:
     assert block_weights == per_block  # Rasa's TransformerEncoderLayer at units=32
 
 
+def test_query_key_and_value_start_with_rasas_glorot_range() -> None:
+    # Rasa's three 32 x 32 projections draw from +-sqrt(6 / 64); Glorot over the fused
+    # 32 x 96 kernel would draw from the narrower +-sqrt(6 / 128).
+    net = _net(connection_density=1.0)
+    assert net.encoder is not None
+    kernel = net.encoder.blocks[0].qkv.kernel.numpy().reshape(32, 3, 32)
+    for part in range(3):
+        largest = float(np.abs(kernel[:, part]).max())
+        assert np.sqrt(6 / 128) < largest <= np.sqrt(6 / 64), (part, largest)
+
+
 def test_a_label_of_several_tokens_sums_rasas_per_token_rows() -> None:
     # Rasa featurizes `faq/ask_name` as two token rows (no sentence row) and sums them
     # after the sparse-to-dense layer: W[faq] + W[ask_name] + 2 b, not W[faq, ask_name] + b.

@@ -24,7 +24,8 @@ from stratus.shared.training_data.stories import Rule, Story
 # 5: DIET's and ResponseSelector's sparse input layers exported beside the graph
 #    (input_kernel.npy, input_biases.npz) for the engine to compute.
 # 6: DIET's and ResponseSelector's attention projections without query/key/value biases.
-TRAINING_REVISION = 6
+# 7: DIET's query/key/value projection starts with Rasa's Glorot range (three layers').
+TRAINING_REVISION = 7
 
 
 def fingerprint(value: Any) -> str:
