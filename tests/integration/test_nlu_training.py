@@ -251,6 +251,16 @@ def test_quantize_int8_ships_integer_networks_that_predict_as_the_float_ones(
     assert read_manifest(quantized).config["pipeline"][5]["quantize"] == "int8"
 
 
+def test_a_model_with_int8_input_kernels_is_a_format_an_older_engine_refuses(
+    trained: Path, quantized: Path
+) -> None:
+    # A reader of format 1 alone would read the int8 rows as float32 weights.
+    from stratus.model.manifest import FORMAT_VERSION, INT8_KERNELS_FORMAT_VERSION
+
+    assert read_manifest(trained).format_version == FORMAT_VERSION == 1
+    assert read_manifest(quantized).format_version == INT8_KERNELS_FORMAT_VERSION == 2
+
+
 def test_intent_message_bypasses_the_model(interpreter: Interpreter) -> None:
     result = interpreter.parse('/book_flight{"city": "Rome"}')
     assert result["intent"] == {"name": "book_flight", "confidence": 1.0}

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from stratus.model.manifest import FORMAT_VERSION, read_manifest, verify_files, write_manifest
+from stratus.model.manifest import (
+    FORMAT_VERSION,
+    INT8_KERNELS_FORMAT_VERSION,
+    READABLE_FORMAT_VERSIONS,
+    read_manifest,
+    verify_files,
+    write_manifest,
+)
 from stratus.model.storage import new_model_dir, resolve_model_dir
 from stratus.shared.exceptions import IncompatibleModelError
 
@@ -43,10 +50,20 @@ def test_manifest_round_trip_and_hashes(tmp_path: Path) -> None:
 def test_unknown_format_version_is_refused(tmp_path: Path) -> None:
     model = make_model(tmp_path, "2026-01-01T00:00:00+00:00")
     data = json.loads((model / "manifest.json").read_text())
-    data["format_version"] = FORMAT_VERSION + 1
+    data["format_version"] = max(READABLE_FORMAT_VERSIONS) + 1
     (model / "manifest.json").write_text(json.dumps(data))
-    with pytest.raises(IncompatibleModelError, match="format version"):
+    refused = "format version 3.*reads versions 1 and 2"
+    with pytest.raises(IncompatibleModelError, match=refused):
         read_manifest(model)
+
+
+def test_a_model_marked_for_int8_kernels_is_read(tmp_path: Path) -> None:
+    model = make_model(tmp_path, "2026-01-01T00:00:00+00:00")
+    data = json.loads((model / "manifest.json").read_text())
+    data["format_version"] = INT8_KERNELS_FORMAT_VERSION
+    (model / "manifest.json").write_text(json.dumps(data))
+    assert read_manifest(model).format_version == INT8_KERNELS_FORMAT_VERSION
+    assert resolve_model_dir(tmp_path) == model
 
 
 def test_folder_resolves_to_the_newest_loadable_model(tmp_path: Path) -> None:

@@ -20,6 +20,12 @@ from stratus.shared.exceptions import IncompatibleModelError
 
 # Bump when a model written by this code cannot be read by the previous reader, or back.
 FORMAT_VERSION = 1
+# A model with int8 sparse input kernels (`quantize: int8`) is marked 2: a reader of
+# version 1 alone would take their int8 rows for float32 weights and parse nonsense
+# without an error, so it refuses the model instead. Every other model stays 1, readable
+# by older engines as before.
+INT8_KERNELS_FORMAT_VERSION = 2
+READABLE_FORMAT_VERSIONS = (FORMAT_VERSION, INT8_KERNELS_FORMAT_VERSION)
 MANIFEST_FILE = "manifest.json"
 
 
@@ -58,9 +64,11 @@ def hash_files(model_dir: Path) -> dict[str, str]:
     }
 
 
-def write_manifest(model_dir: Path, **values: Any) -> Manifest:
+def write_manifest(
+    model_dir: Path, format_version: int = FORMAT_VERSION, **values: Any
+) -> Manifest:
     """Hash the directory's files and write manifest.json; returns what was written."""
-    manifest = Manifest(format_version=FORMAT_VERSION, files=hash_files(model_dir), **values)
+    manifest = Manifest(format_version=format_version, files=hash_files(model_dir), **values)
     (model_dir / MANIFEST_FILE).write_text(
         json.dumps(manifest.as_dict(), indent=2, sort_keys=True, ensure_ascii=False), "utf-8"
     )
@@ -80,10 +88,12 @@ def read_manifest(model_dir: Path) -> Manifest:
     except (OSError, ValueError) as e:
         raise IncompatibleModelError(f"{path} cannot be read: {e}") from e
     version = data.get("format_version") if isinstance(data, Mapping) else None
-    if version != FORMAT_VERSION:
+    if version not in READABLE_FORMAT_VERSIONS:
+        readable = " and ".join(str(v) for v in READABLE_FORMAT_VERSIONS)
         raise IncompatibleModelError(
-            f"{model_dir} has model format version {version!r}, but this Stratus reads only "
-            f"version {FORMAT_VERSION}; retrain it with `stratus train --force`."
+            f"{model_dir} has model format version {version!r}, but this Stratus reads "
+            f"versions {readable}; retrain it with `stratus train --force`, or serve it "
+            "with the Stratus version that trained it."
         )
     try:
         known = {k: data[k] for k in Manifest.__dataclass_fields__ if k in data}
