@@ -15,11 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from stratus import RASA_COMPATIBLE_VERSION, __version__
-from stratus.model.manifest import (
-    FORMAT_VERSION,
-    INT8_KERNELS_FORMAT_VERSION,
-    write_manifest,
-)
+from stratus.model.manifest import write_manifest
 from stratus.model.plan import (
     CORE_PART,
     DOMAIN_FILE,
@@ -28,7 +24,6 @@ from stratus.model.plan import (
     plan_training,
 )
 from stratus.model.storage import new_model_dir
-from stratus.nlu.input_layer import SCALES_FILE
 from stratus.nlu.inputs import NLU_PART, NluInputs, unchanged_model
 from stratus.shared.config import ProjectConfig
 from stratus.shared.domain import Domain
@@ -49,13 +44,6 @@ class TrainResult:
     model_dir: Path
     skipped: bool
     seconds: float
-
-
-def format_version(model_dir: Path) -> int:
-    """The manifest's format version: 2 when an input kernel is int8 (its row scales are
-    there), which engines reading version 1 alone must refuse."""
-    quantized = next(model_dir.rglob(SCALES_FILE), None) is not None
-    return INT8_KERNELS_FORMAT_VERSION if quantized else FORMAT_VERSION
 
 
 def library_versions() -> dict[str, str]:
@@ -98,7 +86,6 @@ def write_model(
         filled = replace(config, pipeline=pipeline).as_dict()
         write_manifest(
             model_dir,
-            format_version=format_version(model_dir),
             stratus_version=__version__,
             rasa_compatible_version=RASA_COMPATIBLE_VERSION,
             model_id=uuid.uuid4().hex,
@@ -166,7 +153,6 @@ def train_plan(
             config = replace(config, pipeline=plan.nlu.pipeline)
         write_manifest(
             model_dir,
-            format_version=format_version(model_dir),
             stratus_version=__version__,
             rasa_compatible_version=RASA_COMPATIBLE_VERSION,
             model_id=uuid.uuid4().hex,

@@ -13,9 +13,10 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
+from stratus.nlu.input_layer import SCALES_FILE
 from stratus.shared.exceptions import IncompatibleModelError
 
 # Bump when a model written by this code cannot be read by the previous reader, or back.
@@ -64,11 +65,17 @@ def hash_files(model_dir: Path) -> dict[str, str]:
     }
 
 
-def write_manifest(
-    model_dir: Path, format_version: int = FORMAT_VERSION, **values: Any
-) -> Manifest:
+def format_version(files: Mapping[str, str]) -> int:
+    """The format version of a model holding `files`: 2 when an input kernel is int8 (its
+    row scales are there), which engines reading version 1 alone must refuse."""
+    int8 = any(PurePosixPath(name).name == SCALES_FILE for name in files)
+    return INT8_KERNELS_FORMAT_VERSION if int8 else FORMAT_VERSION
+
+
+def write_manifest(model_dir: Path, **values: Any) -> Manifest:
     """Hash the directory's files and write manifest.json; returns what was written."""
-    manifest = Manifest(format_version=format_version, files=hash_files(model_dir), **values)
+    files = hash_files(model_dir)
+    manifest = Manifest(format_version=format_version(files), files=files, **values)
     (model_dir / MANIFEST_FILE).write_text(
         json.dumps(manifest.as_dict(), indent=2, sort_keys=True, ensure_ascii=False), "utf-8"
     )
