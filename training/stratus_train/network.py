@@ -136,6 +136,19 @@ def sampled_dot_product_loss(
     return loss
 
 
+def scaled_by_confidence(loss: tf.Tensor, weight: tf.Tensor | None = None) -> tf.Tensor:
+    """Rasa 3.6's `scale_loss`: each example's loss times ((1 - p) / 0.5)^4, p being the
+    probability its loss stands for (exp(-loss)), once some example of the batch (with
+    `weight` > 0) has p > 0.5; until then unscaled. The factor carries no gradient, so
+    examples the model already gets right stop pulling the weights."""
+    p = tf.exp(-loss)
+    seen = p if weight is None else p * weight
+    factor = tf.where(
+        tf.reduce_max(seen) > 0.5, tf.stop_gradient(tf.pow((1.0 - p) / 0.5, 4.0)), 1.0
+    )
+    return loss * factor
+
+
 class DietNetwork(keras.Model):
     def __init__(
         self,
@@ -349,12 +362,15 @@ class DietNetwork(keras.Model):
         # (`l2_terms`), applied as Rasa applies them.
         total = regularization(self)
         metrics: dict[str, tf.Tensor] = {}
+        scale = bool(self.config.get("scale_loss", False))
         if LABEL_SCORES in out:
             scores = out[LABEL_SCORES]  # every label: what serving ranks
             has_label = tf.cast(label_ids >= 0, tf.float32)
             safe_ids = tf.maximum(label_ids, 0)
             weight = tf.maximum(tf.reduce_sum(has_label), 1.0)
             ce = self._sampled_loss(out[TEXT_EMBEDDINGS], out[LABEL_EMBEDDINGS], safe_ids)
+            if scale:
+                ce = scaled_by_confidence(ce, has_label)
             label_loss = tf.reduce_sum(ce * has_label) / weight
             total += label_loss
             correct = tf.cast(
@@ -367,6 +383,8 @@ class DietNetwork(keras.Model):
             if kind in self.entity_tag_heads:  # Rasa's teacher forcing: the gold entity tags
                 logits += self.entity_tag_scores(kind, tags[ENTITY])
             nll = crf_nll(logits, tags[kind], x[MASK], self.transitions[kind])
+            if scale:
+                nll = scaled_by_confidence(nll)
             kind_loss = tf.reduce_mean(nll)
             total += kind_loss
             metrics[f"{kind[0]}_loss"] = kind_loss

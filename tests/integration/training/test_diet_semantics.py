@@ -295,3 +295,60 @@ def test_sampled_label_loss_is_rasas_dot_product_loss(constrain: bool) -> None:
     ).numpy()
     assert lonely[0] == pytest.approx(0.0, abs=1e-6)
     assert lonely[1] > 0.0
+
+
+def test_scale_loss_weighs_each_example_by_rasas_confidence_factor() -> None:
+    # Rasa 3.6's `_scale_loss`: p = exp(-loss); once some example has p > 0.5, every
+    # loss is multiplied by ((1 - p) / 0.5)^4, a factor without a gradient.
+    from stratus_train.backend import tf
+    from stratus_train.network import scaled_by_confidence
+
+    unsure = tf.constant([2.0, 1.0, 0.8])  # p = 0.14, 0.37, 0.45: nothing learned yet
+    np.testing.assert_allclose(scaled_by_confidence(unsure).numpy(), unsure.numpy())
+    losses = tf.Variable([0.1, 2.0, 0.5])  # p of the first is 0.90
+    with tf.GradientTape() as tape:
+        scaled = scaled_by_confidence(losses)
+    p = np.exp(-losses.numpy().astype(np.float64))
+    factor = ((1 - p) / 0.5) ** 4
+    np.testing.assert_allclose(scaled.numpy(), losses.numpy() * factor, rtol=1e-5)
+    np.testing.assert_allclose(tape.gradient(scaled, losses).numpy(), factor, rtol=1e-5)
+    # Examples the weight leaves out (no label) do not switch the scaling on.
+    masked = scaled_by_confidence(losses, tf.constant([0.0, 1.0, 0.0]))
+    np.testing.assert_allclose(masked.numpy(), losses.numpy())
+
+
+def test_training_loss_scales_label_and_crf_losses_only_with_scale_loss() -> None:
+    # Unscaled by default: DIET's as Rasa's; the ResponseSelector's unlike Rasa's, as
+    # measured (response_selector.SELECTOR_DEFAULTS). A config's `scale_loss: true` scales.
+    from stratus.nlu.response_selector import SELECTOR_DEFAULTS
+    from stratus_train.backend import keras, tf
+    from stratus_train.network import scaled_by_confidence
+
+    assert DIET_DEFAULTS["scale_loss"] is False and SELECTOR_DEFAULTS["scale_loss"] is False
+    net = _net({"entity": ["O", "U-city"]}, drop_rate=0.0, drop_rate_attention=0.0)
+    x = _message([1, 2, 3])
+    label_ids = tf.constant([1], dtype=tf.int32)
+    gold = {"entity": tf.constant([[0, 1, 0]], dtype=tf.int32)}
+
+    def losses(scale_loss: bool) -> dict[str, float]:
+        net.config["scale_loss"] = scale_loss
+        tf.random.set_seed(3)  # the same negatives each time
+        _, metrics = net.training_loss(x, label_ids, gold)
+        return {k: float(metrics[k]) for k in ("i_loss", "e_loss")}
+
+    # Scaling starts once the model gets an example right (p > 0.5): learn the message.
+    optimizer = keras.optimizers.Adam(0.01)
+    for _ in range(60):
+        with tf.GradientTape() as tape:
+            total, _ = net.training_loss(x, label_ids, gold)
+        grads = tape.gradient(total, net.trainable_variables)
+        optimizer.apply_gradients(
+            [(g, v) for g, v in zip(grads, net.trainable_variables) if g is not None]
+        )
+    plain = losses(False)
+    assert max(plain.values()) < 0.5, plain  # p > 0.6 for both tasks
+    scaled = losses(True)
+    for key, value in plain.items():
+        expected = float(scaled_by_confidence(tf.constant([value]))[0])
+        assert scaled[key] == pytest.approx(expected, rel=1e-4)
+        assert scaled[key] < value / 10  # ((1 - p) / 0.5)^4 < 0.03 here

@@ -25,7 +25,9 @@ from stratus.shared.training_data.stories import Rule, Story
 #    (input_kernel.npy, input_biases.npz) for the engine to compute.
 # 6: DIET's and ResponseSelector's attention projections without query/key/value biases.
 # 7: DIET's query/key/value projection starts with Rasa's Glorot range (three layers').
-TRAINING_REVISION = 7
+# 8: `scale_loss` scales DIET's and ResponseSelector's losses as Rasa's (it was ignored);
+#    the ResponseSelector's default is off.
+TRAINING_REVISION = 8
 
 
 def fingerprint(value: Any) -> str:
