@@ -111,3 +111,41 @@ def test_quantize_names_the_field_and_the_choices() -> None:
 def test_a_misspelt_quantize_suggests_it() -> None:
     with pytest.raises(ConfigError, match=r"Did you mean 'quantize'\?"):
         fill_pipeline([TOKENIZER, FEATURIZER, {"name": "DIETClassifier", "quantise": "int8"}])
+
+
+@pytest.mark.parametrize(
+    "option",
+    ["use_key_relative_attention", "use_value_relative_attention", "unidirectional_encoder"],
+)
+def test_transformer_options_stratus_does_not_train_are_errors(option: str) -> None:
+    # Accepting them would train a different transformer than the config asks for.
+    with pytest.raises(ConfigError) as e:
+        fill_pipeline(
+            [TOKENIZER, FEATURIZER, {"name": "DIETClassifier", option: True}],
+            "config.yml",
+            (2, 3, 4),
+        )
+    message = str(e.value)
+    assert "config.yml:4" in message and f"pipeline[2].{option}" in message
+    assert "not supported by Stratus yet" in message and "set it to false" in message
+    # false (Rasa's default) is fine, and so is any value where there is no transformer
+    # (the ResponseSelector's default), as Rasa reads it
+    fill_pipeline([TOKENIZER, FEATURIZER, {"name": "DIETClassifier", option: False}])
+    fill_pipeline([TOKENIZER, FEATURIZER, {"name": "ResponseSelector", option: True}])
+
+
+def test_shared_hidden_layers_are_an_error() -> None:
+    with pytest.raises(ConfigError, match=r"share_hidden_layers.*not supported"):
+        fill_pipeline(
+            [TOKENIZER, FEATURIZER, {"name": "ResponseSelector", "share_hidden_layers": True}]
+        )
+
+
+def test_a_tensorboard_directory_is_accepted_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    filled = fill_pipeline(
+        [TOKENIZER, FEATURIZER, {"name": "DIETClassifier", "tensorboard_log_directory": "./tb"}]
+    )
+    assert filled[2]["tensorboard_log_directory"] == "./tb"
+    assert "TensorBoard" in caplog.text and "tensorboard_log_directory" in caplog.text

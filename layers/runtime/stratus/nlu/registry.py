@@ -91,6 +91,26 @@ _CONFIDENCE_HELP = (
     "Rasa 3.6 supports only `model_confidence: softmax` (cosine and inner were removed)."
 )
 
+# DIETClassifier and ResponseSelector options whose non-default values Stratus does not
+# train: each is an error naming it, never a model that silently differs from Rasa's.
+# (option, whether it matters only with a transformer, why it is refused)
+_UNTRAINED_OPTIONS = (
+    ("use_key_relative_attention", True, "relative attention is not supported by Stratus yet"),
+    ("use_value_relative_attention", True, "relative attention is not supported by Stratus yet"),
+    (
+        "unidirectional_encoder",
+        True,
+        "a unidirectional transformer is not supported by Stratus yet",
+    ),
+    (
+        "share_hidden_layers",
+        False,
+        "shared text and label hidden layers are not supported by Stratus yet",
+    ),
+)
+# Options that only steer TensorBoard; Stratus writes no TensorBoard logs.
+_TENSORBOARD_OPTIONS = ("tensorboard_log_directory",)
+
 
 def component_class(name: str) -> type[Component]:
     return COMPONENTS[name].cls
@@ -159,6 +179,13 @@ def fill_pipeline(
                     )
                 )
                 continue
+            if key in _TENSORBOARD_OPTIONS and value is not None:
+                logger.warning(
+                    "%s: Stratus writes no TensorBoard logs; '%s' is ignored "
+                    "(`stratus train` prints each epoch's figures).",
+                    name,
+                    key,
+                )
             if isinstance(config.get(key), dict) and isinstance(value, dict):
                 config[key] = {**config[key], **copy.deepcopy(value)}
             else:
@@ -242,6 +269,10 @@ def _check_values(name: str, config: dict[str, Any]) -> list[tuple[str, str]]:
             found.append(("use_masked_language_model", "is not supported by Stratus yet"))
         if config.get("use_text_as_label"):
             found.append(("use_text_as_label", "is not supported by Stratus yet"))
+        transformer = bool(config.get("number_of_transformer_layers"))
+        for key, with_transformer, why in _UNTRAINED_OPTIONS:
+            if config.get(key) and (transformer or not with_transformer):
+                found.append((key, f"{why}; remove it or set it to false"))
     elif name == "FallbackClassifier":
         for key in ("threshold", "ambiguity_threshold"):
             if not isinstance(config[key], int | float):
