@@ -13,6 +13,7 @@ import numpy as np
 import onnx
 
 from stratus.nlu.component import write_json
+from stratus.nlu.entity_tags import ENTITY, Crf
 from stratus.nlu.features import (
     MASK,
     SENT_DENSE,
@@ -28,12 +29,16 @@ from stratus.nlu.input_layer import SparseInputLayer
 from stratus.nlu.message import Message
 from stratus.nlu.onnx_model import (
     ENTITY_TAG_TABLES_FILE,
+    LABEL_SCORES,
     META_FILE,
     MODEL_FILE,
+    TAG_LOGITS,
     TRANSITIONS_FILE,
     OnnxModel,
 )
 from stratus.nlu.pipeline import MAX_TOKENS
+from stratus.shared.exceptions import ConfigError
+from stratus.shared.problems import Problem
 from stratus_train.backend import keras, tf
 from stratus_train.diet_onnx import diet_to_onnx, input_layer_weights
 from stratus_train.export import check_difference
@@ -191,6 +196,92 @@ def epoch_order(
     return np.concatenate(order)
 
 
+def holdout_split(
+    label_ids: np.ndarray, n_test: int, rng: np.random.Generator, name: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rasa's `evaluate_on_number_of_examples` split: (train, held-out) example indices,
+    stratified by label so each label with several examples keeps its share in both; a
+    label's only example always trains. Rasa's size limits, as a config error."""
+    labels, counts = np.unique(label_ids, return_counts=True)
+    field = "evaluate_on_number_of_examples"
+    if n_test >= len(label_ids) - len(labels) or n_test < len(labels):
+        raise ConfigError(
+            Problem(
+                f"{name}: {field} is {n_test}, but with {len(label_ids)} training examples "
+                f"and {len(labels)} labels it must be at least {len(labels)} and below "
+                f"{len(label_ids) - len(labels)}; change it, or set it to 0 to train on "
+                "every example without evaluating",
+                field=field,
+            )
+        )
+    several = counts > 1
+    share = n_test * counts[several] / counts[several].sum()
+    taken = np.minimum(np.floor(share).astype(int), counts[several] - 1)
+    # the rest to the labels with the largest remainders, never a label's last example
+    for i in np.argsort(-(share - np.floor(share)), kind="stable"):
+        if taken.sum() >= n_test:
+            break
+        if taken[i] < counts[several][i] - 1:
+            taken[i] += 1
+    test: list[np.ndarray] = []
+    for label, k in zip(labels[several], taken):
+        test.append(rng.permutation(np.flatnonzero(label_ids == label))[:k])
+    held = np.sort(np.concatenate(test)) if test else np.zeros(0, np.int64)
+    return np.setdiff1d(np.arange(len(label_ids)), held), held
+
+
+def holdout_metrics(net: DietNetwork, data: TrainingSet, idx: np.ndarray) -> dict[str, float]:
+    """Rasa's validation figures on the held-out examples: `i_acc` (the top label over
+    every label) and, per tag kind, `<k>_f1`, the micro F1 of the decoded tags over
+    every tag but "O" (Rasa's CRF `f1_score`). Roles and groups read the decoded entity
+    path, as serving does."""
+    names = [s.name for s in training_signature(net.layout)]
+    crfs = {k: Crf(v.numpy()) for k, v in net.transitions.items()}
+    tables = net.entity_tag_tables()
+    correct = labelled = 0
+    counts = {k: np.zeros(3) for k in net.tag_heads}  # true positives, predicted, gold
+    for lo in range(0, len(idx), 256):
+        chunk = idx[lo : lo + 256]
+        batch = data.batch(chunk)
+        out = net.outputs({n: batch[n] for n in names if n in batch}, False, packed=True)
+        if LABEL_SCORES in out:
+            gold = data.label_ids[chunk]
+            predicted = np.argmax(out[LABEL_SCORES].numpy(), axis=-1)
+            correct += int(np.sum((predicted == gold) & (gold >= 0)))
+            labelled += int(np.sum(gold >= 0))
+        logits = {k: out[TAG_LOGITS.format(kind=k)].numpy() for k in net.tag_heads}
+        for b, i in enumerate(chunk):
+            n = int(data.lengths[i])
+            entity_path: list[int] = []
+            for kind in sorted(logits, key=lambda k: k != ENTITY):  # the entity path first
+                scores = logits[kind][b, :n]
+                if kind in tables and entity_path:
+                    scores = scores + tables[kind][entity_path]
+                path = np.asarray(crfs[kind].best_path(scores))
+                if kind == ENTITY:
+                    entity_path = path.tolist()
+                gold_tags = data.tags[kind][i][:n]
+                counts[kind] += [
+                    np.sum((path == gold_tags) & (gold_tags != 0)),
+                    np.sum(path != 0),
+                    np.sum(gold_tags != 0),
+                ]
+    metrics = {"i_acc": correct / labelled} if labelled else {}
+    for kind, (tp, predicted_n, gold_n) in counts.items():
+        metrics[f"{kind[0]}_f1"] = 2 * tp / (predicted_n + gold_n) if predicted_n + gold_n else 0.0
+    return metrics
+
+
+def improves(metrics: dict[str, float], best: dict[str, float]) -> bool:
+    """Rasa's `RasaModelCheckpoint` rule: no figure worse than the best so far and at
+    least one better (the first evaluation always counts)."""
+    if not best:
+        return True
+    if any(metrics[k] < v for k, v in best.items()):
+        return False
+    return any(metrics[k] > v for k, v in best.items())
+
+
 def make_training_set(
     messages: list[Message],
     layout: FeatureLayout,
@@ -249,11 +340,31 @@ def train_network(
     epochs = int(config["epochs"])
     balanced = config["batch_strategy"] == "balanced" and bool(spec.labels)
     report_every = max(1, epochs // 10)
+    # Rasa's `evaluate_on_number_of_examples`: held out of training and scored every
+    # `evaluate_every_number_of_epochs` epochs; with `checkpoint_model`, the weights of
+    # the best evaluation are the ones exported.
+    trained = np.arange(len(data.label_ids))
+    held = np.zeros(0, np.int64)
+    every = int(config.get("evaluate_every_number_of_epochs") or 0)
+    n_held = int(config.get("evaluate_on_number_of_examples") or 0)
+    if n_held > 0:
+        trained, held = holdout_split(data.label_ids, n_held, rng, name)
+        progress(f"{name}: {len(held)} examples held out for evaluation")
+    checkpoint = bool(config.get("checkpoint_model"))
+    if checkpoint and (not len(held) or every <= 0):
+        logger.warning(
+            "%s: checkpoint_model needs evaluate_on_number_of_examples and "
+            "evaluate_every_number_of_epochs above 0; no checkpoint is kept.",
+            name,
+        )
+    best: dict[str, float] = {}
+    best_weights: list[np.ndarray] | None = None
+    best_epoch = 0
     started = time.perf_counter()
     first_step: float | None = None  # tracing and graph optimisation included
     for epoch in range(epochs):
         size = batch_sizes(config, epoch)
-        order = epoch_order(data.label_ids, rng, balanced, size)
+        order = trained[epoch_order(data.label_ids[trained], rng, balanced, size)]
         totals: dict[str, float] = {}
         seen = 0
         for lo in range(0, len(order), size):
@@ -271,9 +382,20 @@ def train_network(
             for key, value in metrics.items():
                 totals[key] = totals.get(key, 0.0) + float(value) * len(idx)
             seen += len(idx)
-        if (epoch + 1) % report_every == 0 or epoch + 1 == epochs:
+        evaluated: dict[str, float] = {}
+        if len(held) and every > 0 and (epoch + 1) % every == 0:  # Keras' validation_freq
+            evaluated = holdout_metrics(net, data, held)
+            if checkpoint and improves(evaluated, best):
+                best, best_epoch = evaluated, epoch + 1
+                best_weights = [v.numpy() for v in net.weights]
+        if (epoch + 1) % report_every == 0 or epoch + 1 == epochs or evaluated:
             shown = " ".join(f"{k}={v / max(seen, 1):.3f}" for k, v in sorted(totals.items()))
+            shown += "".join(f" val_{k}={v:.3f}" for k, v in sorted(evaluated.items()))
             progress(f"{name}: epoch {epoch + 1}/{epochs} {shown}")
+    if best_weights is not None:
+        for variable, value in zip(net.weights, best_weights):
+            variable.assign(value)
+        progress(f"{name}: kept the weights of epoch {best_epoch}, its best evaluation")
     logger.debug(
         "%s trained in %.1f s (first step %.1f s)",
         name,

@@ -352,3 +352,130 @@ def test_training_loss_scales_label_and_crf_losses_only_with_scale_loss() -> Non
         expected = float(scaled_by_confidence(tf.constant([value]))[0])
         assert scaled[key] == pytest.approx(expected, rel=1e-4)
         assert scaled[key] < value / 10  # ((1 - p) / 0.5)^4 < 0.03 here
+
+
+def test_holdout_split_is_stratified_and_keeps_single_examples_in_training() -> None:
+    from stratus.shared.exceptions import ConfigError
+    from stratus_train.embedding_trainer import holdout_split
+
+    labels = np.array([0] * 10 + [1] * 6 + [2] * 3 + [3], dtype=np.int32)
+    train, held = holdout_split(labels, 5, np.random.default_rng(0), "DIETClassifier")
+    assert len(held) == 5 and len(train) == 15
+    assert sorted(set(train) | set(held)) == list(range(20)) and not set(train) & set(held)
+    # every label keeps an example to train on; the only example of label 3 is never held
+    assert set(labels[train]) == {0, 1, 2, 3} and 19 in train
+    assert np.bincount(labels[held], minlength=4).tolist() == [3, 2, 0, 0] or np.bincount(
+        labels[held], minlength=4
+    ).tolist() == [3, 1, 1, 0]
+    # Rasa's limits: at least one example per label held out, and as many left to train
+    for n in (3, 16):
+        with pytest.raises(ConfigError) as e:
+            holdout_split(labels, n, np.random.default_rng(0), "DIETClassifier")
+        message = str(e.value)
+        assert "DIETClassifier" in message and "evaluate_on_number_of_examples" in message
+        assert f"is {n}" in message and "at least 4" in message and "below 16" in message
+
+
+def test_checkpoint_rule_is_rasas() -> None:
+    from stratus_train.embedding_trainer import improves
+
+    assert improves({"i_acc": 0.1, "e_f1": 0.1}, {})
+    best = {"i_acc": 0.5, "e_f1": 0.5}
+    assert improves({"i_acc": 0.6, "e_f1": 0.5}, best)
+    assert not improves({"i_acc": 0.5, "e_f1": 0.5}, best)  # nothing better
+    assert not improves({"i_acc": 0.9, "e_f1": 0.4}, best)  # one worse
+
+
+def _training_set() -> Any:
+    from stratus_train.embedding_trainer import TrainingSet
+
+    rng = np.random.default_rng(5)
+    inputs, label_ids, tags = [], [], []
+    for i in range(24):
+        label = i % 2
+        words = [int(w) for w in rng.integers(3, 30, size=3)] + [1 + label]
+        inputs.append(_message(words))
+        label_ids.append(label)
+        tags.append(np.array([0, 0, 0, 1 if label else 0], dtype=np.int32))
+    return TrainingSet(inputs, np.asarray(label_ids, np.int32), {"entity": tags})
+
+
+def test_evaluation_holds_examples_out_and_checkpoint_keeps_the_best_weights(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Rasa's evaluate_on_number_of_examples / evaluate_every_number_of_epochs /
+    # checkpoint_model: held-out examples never train; with a checkpoint the exported
+    # weights are those of the best evaluation, not the last epoch's.
+    import stratus_train.embedding_trainer as trainer
+    from stratus.nlu.entity_tags import Crf
+    from stratus_train.network import TaskSpec
+
+    data = _training_set()
+    config = {
+        **DIET_DEFAULTS,
+        "transformer_size": 32,
+        "embedding_dimension": 8,
+        "dense_dimension": {"text": 16, "label": 8},
+        "number_of_transformer_layers": 1,
+        "epochs": 6,
+        "random_seed": 1,
+        "evaluate_on_number_of_examples": 4,
+        "evaluate_every_number_of_epochs": 2,
+        "checkpoint_model": True,
+    }
+    spec = TaskSpec(["a", "b"], np.eye(2, dtype=np.float32), {"entity": ["O", "U-city"]})
+    trained_on: set[int] = set()
+    real_batch = trainer.TrainingSet.batch
+    calls: list[tuple[list[int], list[np.ndarray], dict[str, float]]] = []
+    real_metrics = trainer.holdout_metrics
+    scripted = [0.5, 0.9, 0.7]  # the second evaluation (epoch 4) is the best
+
+    def spy_batch(self: Any, idx: np.ndarray) -> dict[str, np.ndarray]:
+        if not getattr(spy_batch, "evaluating", False):
+            trained_on.update(int(i) for i in idx)
+        return real_batch(self, idx)
+
+    def spy_metrics(net: Any, data: Any, idx: np.ndarray) -> dict[str, float]:
+        spy_batch.evaluating = True  # type: ignore[attr-defined]
+        try:
+            found = real_metrics(net, data, idx)
+        finally:
+            spy_batch.evaluating = False  # type: ignore[attr-defined]
+        calls.append(([int(i) for i in idx], [v.numpy() for v in net.weights], found))
+        return {"i_acc": scripted[len(calls) - 1], "e_f1": 0.5}
+
+    monkeypatch.setattr(trainer.TrainingSet, "batch", spy_batch)
+    monkeypatch.setattr(trainer, "holdout_metrics", spy_metrics)
+    lines: list[str] = []
+    net = trainer.train_network(
+        config, FeatureLayout((("words", 40),)), spec, data, "DIET", lines.append
+    )
+
+    assert len(calls) == 3  # epochs 2, 4 and 6
+    held = calls[0][0]
+    assert len(held) == 4 and all(c[0] == held for c in calls)
+    assert not trained_on & set(held) and len(trained_on) == 20
+    for _, _, found in calls:  # the real figures, in range
+        assert set(found) == {"i_acc", "e_f1"} and all(0.0 <= v <= 1.0 for v in found.values())
+    assert any("4 examples held out" in line for line in lines)
+    assert any("epoch 2/6" in line and "val_i_acc=0.500" in line for line in lines)
+    assert any("kept the weights of epoch 4" in line for line in lines)
+    for now, then in zip(net.weights, calls[1][1]):
+        np.testing.assert_array_equal(now.numpy(), then)
+    assert any(
+        not np.array_equal(a, b) for a, b in zip(calls[1][1], calls[2][1])
+    )  # training did move the weights after epoch 4
+    # The figures are those of the serving path (padded inputs, Viterbi) on the held-out
+    # examples, with the weights of that evaluation (epoch 4's are the final ones).
+    x = trainer.collate([data.inputs[i] for i in held])
+    out = net.outputs(x, training=False)
+    gold_labels = data.label_ids[held]
+    accuracy = float(np.mean(np.argmax(out[LABEL_SCORES].numpy(), -1) == gold_labels))
+    crf = Crf(net.transitions["entity"].numpy())
+    logits = out["entity_logits"].numpy()
+    paths = np.array([crf.best_path(logits[b]) for b in range(len(held))])
+    gold_tags = np.array([data.tags["entity"][i] for i in held])
+    tp = np.sum((paths == gold_tags) & (gold_tags != 0))
+    f1 = 2 * tp / max(np.sum(paths != 0) + np.sum(gold_tags != 0), 1)
+    assert calls[1][2]["i_acc"] == pytest.approx(accuracy)
+    assert calls[1][2]["e_f1"] == pytest.approx(f1)

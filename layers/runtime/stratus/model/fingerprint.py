@@ -27,7 +27,9 @@ from stratus.shared.training_data.stories import Rule, Story
 # 7: DIET's query/key/value projection starts with Rasa's Glorot range (three layers').
 # 8: `scale_loss` scales DIET's and ResponseSelector's losses as Rasa's (it was ignored);
 #    the ResponseSelector's default is off.
-TRAINING_REVISION = 8
+# 9: DIET's and ResponseSelector's `evaluate_on_number_of_examples` holds those examples
+#    out of training, and `checkpoint_model` exports the best evaluation's weights.
+TRAINING_REVISION = 9
 
 
 def fingerprint(value: Any) -> str:
