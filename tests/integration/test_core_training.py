@@ -195,3 +195,53 @@ def test_augmentation_feeds_ted_only(moodbot_model: tuple[Project, Path], tmp_pa
     ted = json.loads((core / "ted" / "meta.json").read_text())
     ted_plain = json.loads((plain / "core" / "ted" / "meta.json").read_text())
     assert ted["examples"] > ted_plain["examples"]
+
+
+def test_ted_evaluates_held_out_examples_and_keeps_the_best_weights(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Rasa's evaluate_on_number_of_examples / checkpoint_model on TEDPolicy: the held-out
+    # examples never train, are scored every N epochs, and the best evaluation's weights
+    # are the ones kept.
+    import stratus_train.core.ted as ted
+
+    config = ted.ted_config(
+        {
+            "epochs": 4,
+            "random_seed": 1,
+            "evaluate_on_number_of_examples": 6,
+            "evaluate_every_number_of_epochs": 2,
+            "checkpoint_model": True,
+        }
+    )
+    rng = np.random.default_rng(0)
+    turns = rng.normal(size=(30, 3, 8)).astype(np.float32)
+    mask = np.ones((30, 3), np.float32)
+    targets = (np.arange(30) % 3).astype(np.int32)
+    net = ted.TedNetwork(config, 3)
+    net.scores(turns[:1], mask[:1])  # build
+    ordered: list[int] = []
+    real_order = ted.epoch_order
+
+    def spy_order(labels: np.ndarray, *args: object) -> np.ndarray:
+        ordered.append(len(labels))
+        return real_order(labels, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ted, "epoch_order", spy_order)
+    lines: list[str] = []
+    ted.train_network(
+        net, config, (turns, mask, targets), ted._softmax_loss, rng, lines.append, "TED", True
+    )
+    assert ordered == [24] * 4  # 30 examples, 6 held out, every epoch
+    assert "TED: 6 examples held out for evaluation" in lines
+    scored = [line for line in lines if "val_a_acc=" in line]
+    assert [line.split()[2] for line in scored] == ["2/4", "4/4"]
+    assert any(line.startswith("TED: kept the weights of epoch ") for line in lines)
+    # without evaluation examples a checkpoint cannot be kept: trained as before
+    plain = ted.ted_config({"epochs": 2, "random_seed": 1, "checkpoint_model": True})
+    ordered.clear()
+    lines.clear()
+    ted.train_network(
+        net, plain, (turns, mask, targets), ted._softmax_loss, rng, lines.append, "TED", True
+    )
+    assert ordered == [30, 30] and not any("val_" in line or "kept" in line for line in lines)

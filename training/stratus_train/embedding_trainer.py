@@ -205,12 +205,18 @@ def holdout_split(
     labels, counts = np.unique(label_ids, return_counts=True)
     field = "evaluate_on_number_of_examples"
     if n_test >= len(label_ids) - len(labels) or n_test < len(labels):
+        what = f"{len(label_ids)} training examples and {len(labels)} labels"
+        if len(label_ids) - len(labels) <= len(labels):
+            advice = f"{what} are too few to hold any out: set it to 0"
+        else:
+            advice = (
+                f"with {what} it must be at least {len(labels)} and below "
+                f"{len(label_ids) - len(labels)}: change it, or set it to 0"
+            )
         raise ConfigError(
             Problem(
-                f"{name}: {field} is {n_test}, but with {len(label_ids)} training examples "
-                f"and {len(labels)} labels it must be at least {len(labels)} and below "
-                f"{len(label_ids) - len(labels)}; change it, or set it to 0 to train on "
-                "every example without evaluating",
+                f"{name}: {field} is {n_test}; {advice} to train on every example "
+                "without evaluating",
                 field=field,
             )
         )
@@ -282,6 +288,57 @@ def improves(metrics: dict[str, float], best: dict[str, float]) -> bool:
     return any(metrics[k] > v for k, v in best.items())
 
 
+@dataclass
+class Evaluation:
+    """Rasa's `evaluate_on_number_of_examples` / `evaluate_every_number_of_epochs` /
+    `checkpoint_model` for one training: which examples train and which are held out,
+    when they are scored, and the best evaluation's weights."""
+
+    trained: np.ndarray
+    held: np.ndarray
+    every: int
+    checkpoint: bool
+    best: dict[str, float] = field(default_factory=dict)
+    best_epoch: int = 0
+    best_weights: list[np.ndarray] | None = None
+
+    @classmethod
+    def plan(
+        cls, config: dict[str, Any], label_ids: np.ndarray, rng: np.random.Generator, name: str
+    ) -> Evaluation:
+        trained = np.arange(len(label_ids))
+        held = np.zeros(0, np.int64)
+        every = int(config.get("evaluate_every_number_of_epochs", 20) or 0)
+        n_held = int(config.get("evaluate_on_number_of_examples") or 0)
+        if n_held > 0:
+            trained, held = holdout_split(label_ids, n_held, rng, name)
+        checkpoint = bool(config.get("checkpoint_model"))
+        if checkpoint and (not len(held) or every <= 0):
+            logger.warning(
+                "%s: checkpoint_model needs evaluate_on_number_of_examples and "
+                "evaluate_every_number_of_epochs above 0; no checkpoint is kept.",
+                name,
+            )
+        return cls(trained, held, every, checkpoint)
+
+    def due(self, epoch: int) -> bool:
+        """Whether the held-out examples are scored after `epoch` (0-based), as Keras'
+        `validation_freq` schedules it."""
+        return bool(len(self.held)) and self.every > 0 and (epoch + 1) % self.every == 0
+
+    def offer(self, epoch: int, metrics: dict[str, float], weights: list[Any]) -> None:
+        if self.checkpoint and improves(metrics, self.best):
+            self.best, self.best_epoch = metrics, epoch + 1
+            self.best_weights = [w.numpy() for w in weights]
+
+    def restore(self, weights: list[Any], name: str, progress: Progress) -> None:
+        if self.best_weights is None:
+            return
+        for variable, value in zip(weights, self.best_weights):
+            variable.assign(value)
+        progress(f"{name}: kept the weights of epoch {self.best_epoch}, its best evaluation")
+
+
 def make_training_set(
     messages: list[Message],
     layout: FeatureLayout,
@@ -340,26 +397,10 @@ def train_network(
     epochs = int(config["epochs"])
     balanced = config["batch_strategy"] == "balanced" and bool(spec.labels)
     report_every = max(1, epochs // 10)
-    # Rasa's `evaluate_on_number_of_examples`: held out of training and scored every
-    # `evaluate_every_number_of_epochs` epochs; with `checkpoint_model`, the weights of
-    # the best evaluation are the ones exported.
-    trained = np.arange(len(data.label_ids))
-    held = np.zeros(0, np.int64)
-    every = int(config.get("evaluate_every_number_of_epochs") or 0)
-    n_held = int(config.get("evaluate_on_number_of_examples") or 0)
-    if n_held > 0:
-        trained, held = holdout_split(data.label_ids, n_held, rng, name)
-        progress(f"{name}: {len(held)} examples held out for evaluation")
-    checkpoint = bool(config.get("checkpoint_model"))
-    if checkpoint and (not len(held) or every <= 0):
-        logger.warning(
-            "%s: checkpoint_model needs evaluate_on_number_of_examples and "
-            "evaluate_every_number_of_epochs above 0; no checkpoint is kept.",
-            name,
-        )
-    best: dict[str, float] = {}
-    best_weights: list[np.ndarray] | None = None
-    best_epoch = 0
+    evaluation = Evaluation.plan(config, data.label_ids, rng, name)
+    trained = evaluation.trained
+    if len(evaluation.held):
+        progress(f"{name}: {len(evaluation.held)} examples held out for evaluation")
     started = time.perf_counter()
     first_step: float | None = None  # tracing and graph optimisation included
     for epoch in range(epochs):
@@ -383,19 +424,14 @@ def train_network(
                 totals[key] = totals.get(key, 0.0) + float(value) * len(idx)
             seen += len(idx)
         evaluated: dict[str, float] = {}
-        if len(held) and every > 0 and (epoch + 1) % every == 0:  # Keras' validation_freq
-            evaluated = holdout_metrics(net, data, held)
-            if checkpoint and improves(evaluated, best):
-                best, best_epoch = evaluated, epoch + 1
-                best_weights = [v.numpy() for v in net.weights]
+        if evaluation.due(epoch):
+            evaluated = holdout_metrics(net, data, evaluation.held)
+            evaluation.offer(epoch, evaluated, net.weights)
         if (epoch + 1) % report_every == 0 or epoch + 1 == epochs or evaluated:
             shown = " ".join(f"{k}={v / max(seen, 1):.3f}" for k, v in sorted(totals.items()))
             shown += "".join(f" val_{k}={v:.3f}" for k, v in sorted(evaluated.items()))
             progress(f"{name}: epoch {epoch + 1}/{epochs} {shown}")
-    if best_weights is not None:
-        for variable, value in zip(net.weights, best_weights):
-            variable.assign(value)
-        progress(f"{name}: kept the weights of epoch {best_epoch}, its best evaluation")
+    evaluation.restore(net.weights, name, progress)
     logger.debug(
         "%s trained in %.1f s (first step %.1f s)",
         name,

@@ -373,7 +373,7 @@ def test_holdout_split_is_stratified_and_keeps_single_examples_in_training() -> 
             holdout_split(labels, n, np.random.default_rng(0), "DIETClassifier")
         message = str(e.value)
         assert "DIETClassifier" in message and "evaluate_on_number_of_examples" in message
-        assert f"is {n}" in message and "at least 4" in message and "below 16" in message
+        assert f"is {n};" in message and "at least 4" in message and "below 16" in message
 
 
 def test_checkpoint_rule_is_rasas() -> None:

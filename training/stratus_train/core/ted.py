@@ -31,7 +31,7 @@ from stratus.shared.domain import Domain
 from stratus_train.backend import keras, tf
 from stratus_train.core.examples import examples
 from stratus_train.core.ted_onnx import export_ted
-from stratus_train.embedding_trainer import batch_sizes, epoch_order
+from stratus_train.embedding_trainer import Evaluation, batch_sizes, epoch_order
 from stratus_train.layers import LayerNorm, gelu
 from stratus_train.optimizer import FusedAdam, l2_terms, regularization
 from stratus_train.threads import use_training_threads
@@ -207,16 +207,40 @@ def train_network(
 
     epochs = int(config["epochs"])
     report_every = max(1, epochs // 5)
+    # Rasa's `evaluate_on_number_of_examples` and `checkpoint_model` (single-label
+    # targets: TED's next action; UnexpecTED's multi-label ones are not split).
+    single = targets.ndim == 1
+    if single:
+        evaluation = Evaluation.plan(config, targets, rng, name)
+    else:
+        if config.get("evaluate_on_number_of_examples") or config.get("checkpoint_model"):
+            logger.warning(
+                "%s: evaluate_on_number_of_examples and checkpoint_model are not applied "
+                "by Stratus; it trains on every example and keeps the last epoch.",
+                name,
+            )
+        evaluation = Evaluation(np.arange(len(targets)), np.zeros(0, np.int64), 0, False)
+    if len(evaluation.held):
+        progress(f"{name}: {len(evaluation.held)} examples held out for evaluation")
+    trained = evaluation.trained
     for epoch in range(epochs):
         size = batch_sizes(config, epoch)
         # Rasa's `batch_strategy: balanced`, as DIET's (rare actions appear in most batches)
-        order = epoch_order(targets, rng, balance, size)
+        order = trained[epoch_order(targets[trained], rng, balance, size)]
         total = 0.0
         for lo in range(0, len(order), size):
             idx = order[lo : lo + size]
             total += float(step(turns[idx], mask[idx], targets[idx])) * len(idx)
-        if (epoch + 1) % report_every == 0 or epoch + 1 == epochs:
-            progress(f"{name}: epoch {epoch + 1}/{epochs} loss={total / len(order):.3f}")
+        shown = f"loss={total / len(order):.3f}"
+        if evaluation.due(epoch):
+            held = evaluation.held
+            predicted = np.argmax(net.scores(turns[held], mask[held]).numpy(), axis=-1)
+            accuracy = float(np.mean(predicted == targets[held]))
+            evaluation.offer(epoch, {"a_acc": accuracy}, net.weights)
+            shown += f" val_a_acc={accuracy:.3f}"
+        if (epoch + 1) % report_every == 0 or epoch + 1 == epochs or evaluation.due(epoch):
+            progress(f"{name}: epoch {epoch + 1}/{epochs} {shown}")
+    evaluation.restore(net.weights, name, progress)
 
 
 def seeded_rng(config: dict[str, Any]) -> np.random.Generator:

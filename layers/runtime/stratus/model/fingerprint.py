@@ -29,7 +29,8 @@ from stratus.shared.training_data.stories import Rule, Story
 #    the ResponseSelector's default is off.
 # 9: DIET's and ResponseSelector's `evaluate_on_number_of_examples` holds those examples
 #    out of training, and `checkpoint_model` exports the best evaluation's weights.
-TRAINING_REVISION = 9
+# 10: TEDPolicy's `evaluate_on_number_of_examples` and `checkpoint_model` as well.
+TRAINING_REVISION = 10
 
 
 def fingerprint(value: Any) -> str:
