@@ -132,6 +132,18 @@ def test_transformer_options_stratus_does_not_train_are_errors(option: str) -> N
     # (the ResponseSelector's default), as Rasa reads it
     fill_pipeline([TOKENIZER, FEATURIZER, {"name": "DIETClassifier", option: False}])
     fill_pipeline([TOKENIZER, FEATURIZER, {"name": "ResponseSelector", option: True}])
+    no_text_transformer = {"text": 0, "label": 0}
+    fill_pipeline(
+        [
+            TOKENIZER,
+            FEATURIZER,
+            {
+                "name": "DIETClassifier",
+                option: True,
+                "number_of_transformer_layers": no_text_transformer,
+            },
+        ]
+    )
 
 
 def test_shared_hidden_layers_are_an_error() -> None:

@@ -269,7 +269,9 @@ def _check_values(name: str, config: dict[str, Any]) -> list[tuple[str, str]]:
             found.append(("use_masked_language_model", "is not supported by Stratus yet"))
         if config.get("use_text_as_label"):
             found.append(("use_text_as_label", "is not supported by Stratus yet"))
-        transformer = bool(config.get("number_of_transformer_layers"))
+        layers = config.get("number_of_transformer_layers")
+        # a number, or Rasa's {text:, label:} mapping, whose text part is the transformer
+        transformer = bool(layers.get("text") if isinstance(layers, dict) else layers)
         for key, with_transformer, why in _UNTRAINED_OPTIONS:
             if config.get(key) and (transformer or not with_transformer):
                 found.append((key, f"{why}; remove it or set it to false"))
