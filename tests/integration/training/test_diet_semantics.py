@@ -364,9 +364,8 @@ def test_holdout_split_is_stratified_and_keeps_single_examples_in_training() -> 
     assert sorted(set(train) | set(held)) == list(range(20)) and not set(train) & set(held)
     # every label keeps an example to train on; the only example of label 3 is never held
     assert set(labels[train]) == {0, 1, 2, 3} and 19 in train
-    assert np.bincount(labels[held], minlength=4).tolist() == [3, 2, 0, 0] or np.bincount(
-        labels[held], minlength=4
-    ).tolist() == [3, 1, 1, 0]
+    # shares 2.63 / 1.58 / 0.79 of 5: floors 2 / 1 / 0, the rest by largest remainder
+    assert np.bincount(labels[held], minlength=4).tolist() == [3, 1, 1, 0]
     # Rasa's limits: at least one example per label held out, and as many left to train
     for n in (3, 16):
         with pytest.raises(ConfigError) as e:
