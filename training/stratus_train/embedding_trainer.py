@@ -13,7 +13,7 @@ import numpy as np
 import onnx
 
 from stratus.nlu.component import write_json
-from stratus.nlu.entity_tags import ENTITY, Crf
+from stratus.nlu.entity_tags import ENTITY, GROUP, ROLE, Crf
 from stratus.nlu.features import (
     MASK,
     SENT_DENSE,
@@ -221,13 +221,14 @@ def holdout_split(
             )
         )
     several = counts > 1
-    share = n_test * counts[several] / counts[several].sum()
-    taken = np.minimum(np.floor(share).astype(int), counts[several] - 1)
+    sizes = counts[several]
+    share = n_test * sizes / sizes.sum()
+    taken = np.minimum(np.floor(share).astype(int), sizes - 1)
     # the rest to the labels with the largest remainders, never a label's last example
     for i in np.argsort(-(share - np.floor(share)), kind="stable"):
         if taken.sum() >= n_test:
             break
-        if taken[i] < counts[several][i] - 1:
+        if taken[i] < sizes[i] - 1:
             taken[i] += 1
     test: list[np.ndarray] = []
     for label, k in zip(labels[several], taken):
@@ -259,7 +260,7 @@ def holdout_metrics(net: DietNetwork, data: TrainingSet, idx: np.ndarray) -> dic
         for b, i in enumerate(chunk):
             n = int(data.lengths[i])
             entity_path: list[int] = []
-            for kind in sorted(logits, key=lambda k: k != ENTITY):  # the entity path first
+            for kind in (k for k in (ENTITY, ROLE, GROUP) if k in logits):  # as serving
                 scores = logits[kind][b, :n]
                 if kind in tables and entity_path:
                     scores = scores + tables[kind][entity_path]

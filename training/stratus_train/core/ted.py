@@ -232,13 +232,14 @@ def train_network(
             idx = order[lo : lo + size]
             total += float(step(turns[idx], mask[idx], targets[idx])) * len(idx)
         shown = f"loss={total / len(order):.3f}"
-        if evaluation.due(epoch):
+        scored = evaluation.due(epoch)
+        if scored:
             held = evaluation.held
             predicted = np.argmax(net.scores(turns[held], mask[held]).numpy(), axis=-1)
             accuracy = float(np.mean(predicted == targets[held]))
             evaluation.offer(epoch, {"a_acc": accuracy}, net.weights)
             shown += f" val_a_acc={accuracy:.3f}"
-        if (epoch + 1) % report_every == 0 or epoch + 1 == epochs or evaluation.due(epoch):
+        if (epoch + 1) % report_every == 0 or epoch + 1 == epochs or scored:
             progress(f"{name}: epoch {epoch + 1}/{epochs} {shown}")
     evaluation.restore(net.weights, name, progress)
 
