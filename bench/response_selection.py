@@ -37,11 +37,14 @@ RETRIEVAL_INTENT = "ask"
 DEFAULT_EPOCHS = 100  # as examples/restaurantbot (Rasa's default, 300, takes hours here)
 
 
-def selector_config(epochs: int, seed: int | None) -> dict[str, Any]:
-    """Rasa's sparse featurizers and a ResponseSelector with its defaults but the epochs."""
+def selector_config(epochs: int, seed: int | None, layers: int = 0) -> dict[str, Any]:
+    """Rasa's sparse featurizers and a ResponseSelector with its defaults but the epochs
+    (and `number_of_transformer_layers`, for the text and the label transformers)."""
     selector: dict[str, Any] = {"name": "ResponseSelector", "epochs": epochs}
     if seed is not None:
         selector["random_seed"] = seed
+    if layers:
+        selector["number_of_transformer_layers"] = layers
     return {
         "recipe": "default.v1",
         "language": "en",
@@ -103,6 +106,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dataset", default="banking77", help="a folder of ../shared/datasets")
     parser.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS)
     parser.add_argument("--seed", default="1", help="the selector's random_seed; 1,2 runs each")
+    parser.add_argument(
+        "--transformer-layers",
+        type=int,
+        default=0,
+        help="the selector's number_of_transformer_layers (Rasa's default: 0)",
+    )
     parser.add_argument("--peer", choices=["rasa"], default=None, help="also run Rasa 3.6")
     parser.add_argument(
         "--peer-only", action="store_true", help="run the peer alone (Stratus from another run)"
@@ -145,7 +154,9 @@ def main(argv: list[str] | None = None) -> int:
         for seed in seeds:
             config_path = work / f"config-seed-{seed}.yml"
             config_path.write_text(
-                yaml.safe_dump(selector_config(args.epochs, seed), sort_keys=False)
+                yaml.safe_dump(
+                    selector_config(args.epochs, seed, args.transformer_layers), sort_keys=False
+                )
             )
             row: dict[str, Any] = {"seed": seed}
             if not args.peer_only:
@@ -165,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     systems = ([] if args.peer_only else ["stratus"]) + (["rasa"] if args.peer else [])
     print()
     print(
-        f"Response selection on {args.dataset} ({args.epochs} epochs, seeds "
+        f"Response selection on {args.dataset} ({args.epochs} epochs, "
+        f"{args.transformer_layers} transformer layers, seeds "
         f"{','.join(map(str, seeds))}); {os.cpu_count()} CPUs; {time.time() - started:.0f} s"
     )
     columns = ("accuracy (%)", "training (s)", "parse median (ms)")
@@ -182,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         meta = {
             "dataset": args.dataset,
             "epochs": args.epochs,
-            "config": selector_config(args.epochs, None),
+            "config": selector_config(args.epochs, None, args.transformer_layers),
         }
         args.json.write_text(json.dumps({"meta": meta, "runs": rows}, indent=2))
     return 0

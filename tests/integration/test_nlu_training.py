@@ -178,6 +178,26 @@ def test_response_selector(interpreter: Interpreter) -> None:
     assert selector["default"]["ranking"][0]["intent_response_key"] == "faq/ask_name"
 
 
+def test_a_response_selector_with_a_label_transformer_trains_and_answers(
+    tmp_path: Path,
+) -> None:
+    # Rasa's ResponseSelector with `number_of_transformer_layers` embeds its labels with a
+    # label transformer too; the exported model holds the label embeddings it computed.
+    from stratus_train.train import train
+
+    selector = "  - name: ResponseSelector\n    epochs: 40\n"
+    config = CONFIG.replace(
+        selector, selector + "    number_of_transformer_layers: 1\n    transformer_size: 32\n"
+    ).replace("    epochs: 100\n", "    epochs: 10\n")
+    project = make_project(tmp_path, config)
+    model = train(project, out=project / "models", progress=lambda _: None, nlu_only=True)
+    assert read_manifest(model.model_dir).config["pipeline"][7]["number_of_transformer_layers"] == 1
+    interpreter = Interpreter.load(model.model_dir)
+    for text, key in (("who are you?", "faq/ask_name"), ("will it rain today?", "faq/ask_weather")):
+        response = interpreter.parse(text)["response_selector"]["default"]["response"]
+        assert response["intent_response_key"] == key, text
+
+
 def test_a_response_selector_without_a_transformer_keeps_the_sentence_kernel_alone(
     trained: Path,
 ) -> None:

@@ -41,6 +41,10 @@ class TaskSpec:
     labels: list[str]
     label_features: np.ndarray  # [labels, label feature dim]
     tags: dict[str, list[str]] = field(default_factory=dict)  # kind -> tag names ("O" first)
+    # [labels, tokens]: each label's tokens as `label_features` columns, -1 after its last;
+    # given, the labels are embedded by a label transformer (a ResponseSelector's
+    # `number_of_transformer_layers`, see `DietNetwork.label_embeddings`).
+    label_tokens: np.ndarray | None = None
 
 
 def text_option(config: dict[str, Any], key: str) -> Any:
@@ -234,6 +238,19 @@ class DietNetwork(keras.Model):
         for k in fed:  # built now: the trainer hands the optimizer every variable up front
             self.entity_tag_embeds[k].build((None, len(spec.tags[ENTITY])))
             self.entity_tag_heads[k].build((None, emb))
+        # Created last, so that a config without one draws the random stream as before.
+        self.label_encoder = None
+        if spec.label_tokens is not None:
+            self.label_encoder = TransformerEncoder(
+                int(label_option(config, "number_of_transformer_layers")),
+                int(label_option(config, "transformer_size") or 256),
+                int(config["number_of_attention_heads"]),
+                drop,
+                float(config["drop_rate_attention"]),
+                reg,
+                density,
+                rng,
+            )
 
     @property
     def reads_tokens(self) -> bool:
@@ -308,8 +325,27 @@ class DietNetwork(keras.Model):
         return self.label_sparse(self.label_features) + extra * self.label_sparse.bias
 
     def label_embeddings(self, training: bool) -> tf.Tensor:
+        if self.label_encoder is not None:
+            return self.label_embed(self._label_sequences(training))
         h = self.label_ffnn(self.label_bags(), training=training)
         return self.label_embed(h)
+
+    def _label_sequences(self, training: bool) -> tf.Tensor:
+        """[labels, units]: each label as Rasa's ResponseSelector (DIET2DIET) embeds it with
+        a label transformer: its token rows through the sparse-to-dense layer, the hidden
+        layers, the transformer (positions 0..n-1, padding masked) and a GELU, read at its
+        last token. Rasa turns input dropout off on the label side; the hidden layers' and
+        the transformer's dropout stay."""
+        assert self.label_encoder is not None and self.spec.label_tokens is not None
+        ids = tf.constant(self.spec.label_tokens)
+        mask = tf.cast(ids >= 0, tf.float32)
+        rows = tf.one_hot(tf.maximum(ids, 0), self.spec.label_features.shape[1])
+        h = self.label_sparse(rows * mask[..., None]) * mask[..., None]
+        h = self.label_ffnn(h, training=training)
+        steps = tf.tile(tf.range(tf.shape(ids)[1])[None, :], tf.stack([tf.shape(ids)[0], 1]))
+        h = gelu(self.label_encoder(h, mask, steps, training=training))
+        last = tf.cast(tf.reduce_sum(mask, axis=1), tf.int32) - 1
+        return tf.gather(h, last, batch_dims=1)
 
     def outputs(
         self, x: dict[str, tf.Tensor], training: bool, packed: bool = False

@@ -64,19 +64,42 @@ def label_features(
     same row (`intent_tokenization_flag` splitting `faq/ask_name` and `chitchat/my_name`
     down to `name`), which Rasa then cannot tell apart, every token is kept instead.
     """
-    tokens = [
-        [t.text for t in tokenizer.split_intent(label)] if tokenizer else [label]
-        for label in labels
-    ]
+    tokens = _label_tokens(labels, tokenizer)
     last = [words[-1:] for words in tokens]
     if last_token_only and len({tuple(words) for words in last}) == len(labels):
         tokens = last
-    vocabulary = {w: i for i, w in enumerate(sorted({w for ws in tokens for w in ws}))}
+    vocabulary = _vocabulary(tokens)
     features = np.zeros((len(labels), max(len(vocabulary), 1)), dtype=np.float32)
     for row, words in enumerate(tokens):
         for w in words:
             features[row, vocabulary[w]] += 1.0
     return features
+
+
+def label_token_ids(labels: list[str], tokenizer: Tokenizer | None) -> np.ndarray:
+    """[labels, tokens of the longest label]: each label's tokens in order, as columns of
+    `label_features(labels, tokenizer)` (-1 after a label's last token). What a label
+    transformer reads: Rasa's ResponseSelector with `number_of_transformer_layers`
+    embeds a label from its last token after attending over all of them."""
+    tokens = _label_tokens(labels, tokenizer)
+    vocabulary = _vocabulary(tokens)
+    ids = np.full((len(labels), max(1, *map(len, tokens))), -1, dtype=np.int32)
+    for row, words in enumerate(tokens):
+        ids[row, : len(words)] = [vocabulary[w] for w in words]
+    return ids
+
+
+def _label_tokens(labels: list[str], tokenizer: Tokenizer | None) -> list[list[str]]:
+    """Each label's tokens: split at `/`, and at `intent_split_symbol` when
+    `intent_tokenization_flag` is on; a label the tokenizer finds no word in is one token."""
+    return [
+        [t.text for t in tokenizer.split_intent(label)] or [label] if tokenizer else [label]
+        for label in labels
+    ]
+
+
+def _vocabulary(tokens: list[list[str]]) -> dict[str, int]:
+    return {w: i for i, w in enumerate(sorted({w for ws in tokens for w in ws}))}
 
 
 def _fit_and_export(
@@ -208,9 +231,14 @@ def train_response_selector(
     if len(labels) < 1:
         write_json(directory / META_FILE, {**meta, "layout": layout.as_dict()})
         return
-    # Stratus has no label transformer; without one Rasa's label is its last token alone.
-    last_only = not int(label_option(config, "number_of_transformer_layers") or 0)
-    spec = TaskSpec(labels, label_features(labels, ctx.tokenizer, last_only))
+    # Rasa's ResponseSelector (DIET2DIET) reads a label at its last token: after a label
+    # transformer has attended over all of its tokens, or, without one, that token alone.
+    transformer = int(label_option(config, "number_of_transformer_layers") or 0) > 0
+    spec = TaskSpec(
+        labels,
+        label_features(labels, ctx.tokenizer, last_token_only=not transformer),
+        label_tokens=label_token_ids(labels, ctx.tokenizer) if transformer else None,
+    )
     index = {label: i for i, label in enumerate(labels)}
     label_ids = [
         index[m.example.full_intent] for m in retrieval if m.example and m.example.full_intent

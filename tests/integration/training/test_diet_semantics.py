@@ -22,6 +22,7 @@ pytestmark = pytest.mark.slow
 def _net(
     tags: dict[str, list[str]] | None = None,
     label_features: np.ndarray | None = None,
+    label_tokens: np.ndarray | None = None,
     **options: Any,
 ) -> Any:
     from stratus_train.network import DietNetwork, TaskSpec
@@ -30,7 +31,7 @@ def _net(
     config["dense_dimension"] = {"text": 16, "label": 8}
     layout = FeatureLayout((("words", 40),))
     features = np.eye(2, dtype=np.float32) if label_features is None else label_features
-    spec = TaskSpec([f"label{i}" for i in range(len(features))], features, tags or {})
+    spec = TaskSpec([f"label{i}" for i in range(len(features))], features, tags or {}, label_tokens)
     net = DietNetwork(config, layout, spec, np.random.default_rng(0))
     net.outputs(_message([1, 2, 3]), training=False)  # build
     return net
@@ -142,6 +143,54 @@ def test_a_response_selector_label_is_its_last_token_as_rasas() -> None:
     features = label_features(colliding, split, last_token_only=True)
     # vocabulary: ask, chitchat, faq, my, name
     assert features.tolist() == [[1, 0, 1, 0, 1], [0, 1, 0, 1, 1]]
+
+
+def _label_transformer_net(labels: list[str]) -> Any:
+    from stratus.nlu.tokenizers import WhitespaceTokenizer
+    from stratus_train.neural import label_features, label_token_ids
+
+    tokenizer = WhitespaceTokenizer(dict(WhitespaceTokenizer.defaults))
+    return _net(
+        label_features=label_features(labels, tokenizer),
+        label_tokens=label_token_ids(labels, tokenizer),
+        number_of_transformer_layers=1,
+    )
+
+
+def test_a_response_selector_label_transformer_reads_every_token_of_a_label() -> None:
+    # With `number_of_transformer_layers`, Rasa's ResponseSelector embeds a label from its
+    # last token after a label transformer has attended over all of them, so labels that
+    # end alike are told apart by their retrieval intent.
+    from stratus.nlu.tokenizers import WhitespaceTokenizer
+    from stratus_train.neural import label_token_ids
+
+    labels = ["faq/ask_name", "chitchat/ask_name", "greet"]
+    ids = label_token_ids(labels, WhitespaceTokenizer(dict(WhitespaceTokenizer.defaults)))
+    # vocabulary: ask_name, chitchat, faq, greet; -1 after a label's last token
+    assert ids.tolist() == [[2, 0], [1, 0], [3, -1]]
+    net = _label_transformer_net(labels)
+    assert net.label_encoder is not None and len(net.label_encoder.blocks) == 1
+    embedded = net.label_embeddings(training=False).numpy()
+    assert embedded.shape == (3, 8)
+    assert not np.allclose(embedded[0], embedded[1], atol=1e-4)
+
+
+def test_a_label_transformer_masks_padding_and_reads_token_order() -> None:
+    net = _label_transformer_net(["faq/ask_name", "chitchat/ask_name", "greet"])
+    embedded = net.label_embeddings(training=False).numpy()
+    # `greet` padded beside two-token labels embeds as `greet` alone
+    net.spec.label_tokens = np.array([[3]], dtype=np.int32)
+    assert np.allclose(net.label_embeddings(training=False).numpy()[0], embedded[2], atol=1e-5)
+    # the same tokens in the other order: another last token and other positions
+    net.spec.label_tokens = np.array([[0, 2]], dtype=np.int32)
+    assert not np.allclose(net.label_embeddings(training=False).numpy()[0], embedded[0], atol=1e-4)
+
+
+def test_diet_labels_have_no_transformer() -> None:
+    # Rasa's DIET embeds a label from its summed token rows, whatever a {text:, label:}
+    # `number_of_transformer_layers` says for labels.
+    net = _net(number_of_transformer_layers={"text": 1, "label": 2})
+    assert net.label_encoder is None and net.encoder is not None
 
 
 def test_without_a_transformer_or_tags_only_the_sentence_position_is_computed(

@@ -144,6 +144,27 @@ def test_transformer_options_stratus_does_not_train_are_errors(option: str) -> N
             },
         ]
     )
+    # A ResponseSelector's label transformer is a transformer too (DIET's labels have none).
+    label_only = {"text": 0, "label": 1}
+    with pytest.raises(ConfigError, match=rf"pipeline\[2\]\.{option}"):
+        fill_pipeline(
+            [
+                TOKENIZER,
+                FEATURIZER,
+                {
+                    "name": "ResponseSelector",
+                    option: True,
+                    "number_of_transformer_layers": label_only,
+                },
+            ]
+        )
+    fill_pipeline(
+        [
+            TOKENIZER,
+            FEATURIZER,
+            {"name": "DIETClassifier", option: True, "number_of_transformer_layers": label_only},
+        ]
+    )
 
 
 def test_shared_hidden_layers_are_an_error() -> None:

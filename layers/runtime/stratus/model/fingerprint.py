@@ -30,7 +30,9 @@ from stratus.shared.training_data.stories import Rule, Story
 # 9: DIET's and ResponseSelector's `evaluate_on_number_of_examples` holds those examples
 #    out of training, and `checkpoint_model` exports the best evaluation's weights.
 # 10: TEDPolicy's `evaluate_on_number_of_examples` and `checkpoint_model` as well.
-TRAINING_REVISION = 10
+# 11: A ResponseSelector's `number_of_transformer_layers` gives its labels a transformer
+#     too, as Rasa's (the labels had none).
+TRAINING_REVISION = 11
 
 
 def fingerprint(value: Any) -> str:
