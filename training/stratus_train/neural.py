@@ -92,10 +92,9 @@ def label_token_ids(labels: list[str], tokenizer: Tokenizer | None) -> np.ndarra
 def _label_tokens(labels: list[str], tokenizer: Tokenizer | None) -> list[list[str]]:
     """Each label's tokens: split at `/`, and at `intent_split_symbol` when
     `intent_tokenization_flag` is on; a label the tokenizer finds no word in is one token."""
-    return [
-        [t.text for t in tokenizer.split_intent(label)] or [label] if tokenizer else [label]
-        for label in labels
-    ]
+    if tokenizer is None:
+        return [[label] for label in labels]
+    return [[t.text for t in tokenizer.split_intent(label)] or [label] for label in labels]
 
 
 def _vocabulary(tokens: list[list[str]]) -> dict[str, int]:
