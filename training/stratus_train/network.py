@@ -8,6 +8,7 @@ right after the last token, see `positions`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +57,28 @@ def text_option(config: dict[str, Any], key: str) -> Any:
 def label_option(config: dict[str, Any], key: str) -> Any:
     value = config[key]
     return value.get("label") if isinstance(value, dict) else value
+
+
+def transformer(
+    config: dict[str, Any],
+    option: Callable[[dict[str, Any], str], Any],
+    rng: np.random.Generator,
+) -> TransformerEncoder | None:
+    """One attribute's transformer (`option`: `text_option` or `label_option`), as Rasa's
+    `_get_transformer_dimensions` reads it: none for 0 layers, 256 units when unset."""
+    layers = int(option(config, "number_of_transformer_layers") or 0)
+    if layers <= 0:
+        return None
+    return TransformerEncoder(
+        layers,
+        int(option(config, "transformer_size") or 256),
+        int(config["number_of_attention_heads"]),
+        float(config["drop_rate"]),
+        float(config["drop_rate_attention"]),
+        float(config["regularization_constant"]),
+        float(config["connection_density"]),
+        rng,
+    )
 
 
 def input_signature(layout: FeatureLayout) -> list[tf.TensorSpec]:
@@ -176,20 +199,7 @@ class DietNetwork(keras.Model):
         self.text_ffnn = Ffnn(
             list(text_option(config, "hidden_layers_sizes") or []), drop, density, reg, rng
         )
-        layers = int(text_option(config, "number_of_transformer_layers") or 0)
-        self.encoder = None
-        if layers > 0:
-            size = int(text_option(config, "transformer_size") or 256)
-            self.encoder = TransformerEncoder(
-                layers,
-                size,
-                int(config["number_of_attention_heads"]),
-                drop,
-                float(config["drop_rate_attention"]),
-                reg,
-                density,
-                rng,
-            )
+        self.encoder = transformer(config, text_option, rng)
         emb = int(config["embedding_dimension"])
         self.text_embed = keras.layers.Dense(emb, kernel_regularizer=keras.regularizers.L2(reg))
         # A frozen weight rather than a tf.constant: a captured eager tensor would become an
@@ -241,16 +251,7 @@ class DietNetwork(keras.Model):
         # Created last, so that a config without one draws the random stream as before.
         self.label_encoder = None
         if spec.label_tokens is not None:
-            self.label_encoder = TransformerEncoder(
-                int(label_option(config, "number_of_transformer_layers")),
-                int(label_option(config, "transformer_size") or 256),
-                int(config["number_of_attention_heads"]),
-                drop,
-                float(config["drop_rate_attention"]),
-                reg,
-                density,
-                rng,
-            )
+            self.label_encoder = transformer(config, label_option, rng)
 
     @property
     def reads_tokens(self) -> bool:
