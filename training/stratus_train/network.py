@@ -120,10 +120,13 @@ def positions(mask: tf.Tensor) -> tf.Tensor:
     """[B, T + 1] positional-encoding index of [CLS] and each token: Rasa puts the
     sentence vector right after the last real token, so [CLS] (stored at step 0 here)
     takes position `length` and token t position t."""
-    steps = tf.shape(mask)[1]
     lengths = tf.cast(tf.reduce_sum(mask, axis=1), tf.int32)
-    tokens = tf.tile(tf.range(steps)[None, :], tf.stack([tf.shape(mask)[0], 1]))
-    return tf.concat([lengths[:, None], tokens], axis=1)
+    return tf.concat([lengths[:, None], token_positions(mask)], axis=1)
+
+
+def token_positions(mask: tf.Tensor) -> tf.Tensor:
+    """[B, T]: token t's positional-encoding index is t."""
+    return tf.tile(tf.range(tf.shape(mask)[1])[None, :], tf.stack([tf.shape(mask)[0], 1]))
 
 
 def sampled_dot_product_loss(
@@ -340,11 +343,10 @@ class DietNetwork(keras.Model):
         assert self.label_encoder is not None and self.spec.label_tokens is not None
         ids = tf.constant(self.spec.label_tokens)
         mask = tf.cast(ids >= 0, tf.float32)
-        rows = tf.one_hot(tf.maximum(ids, 0), self.spec.label_features.shape[1])
-        h = self.label_sparse(rows * mask[..., None]) * mask[..., None]
+        rows = tf.one_hot(ids, self.spec.label_features.shape[1])  # -1: a row of zeros
+        h = self.label_sparse(rows) * mask[..., None]
         h = self.label_ffnn(h, training=training)
-        steps = tf.tile(tf.range(tf.shape(ids)[1])[None, :], tf.stack([tf.shape(ids)[0], 1]))
-        h = gelu(self.label_encoder(h, mask, steps, training=training))
+        h = gelu(self.label_encoder(h, mask, token_positions(mask), training=training))
         last = tf.cast(tf.reduce_sum(mask, axis=1), tf.int32) - 1
         return tf.gather(h, last, batch_dims=1)
 

@@ -272,10 +272,12 @@ def _check_values(name: str, config: dict[str, Any]) -> list[tuple[str, str]]:
         layers = config.get("number_of_transformer_layers")
         # a number, or Rasa's {text:, label:} mapping: the text's transformer, and a
         # ResponseSelector's label transformer
-        parts = layers.values() if isinstance(layers, dict) else [layers]
-        if name == "DIETClassifier" and isinstance(layers, dict):
-            parts = [layers.get("text")]  # DIET's labels have no transformer (Rasa's)
-        transformer = any(parts)
+        if not isinstance(layers, dict):
+            transformer = bool(layers)
+        elif name == "DIETClassifier":  # DIET's labels have no transformer (Rasa's)
+            transformer = bool(layers.get("text"))
+        else:
+            transformer = any(layers.values())
         for key, with_transformer, why in _UNTRAINED_OPTIONS:
             if config.get(key) and (transformer or not with_transformer):
                 found.append((key, f"{why}; remove it or set it to false"))
