@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/nlu_accuracy.py [--datasets snips,hwu64,banking77,clinc150]
         [--folds 1|all] [--epochs N] [--seed N[,N...]] [--peer rasa [--peer-only]]
-        [--json out.json] [--config-variant shared|lm|both] [--quantize]
+        [--json out.json] [--config-variant shared|lm|both] [--quantize | --int8-copy]
 
 Both systems train the same shared config (Rasa's default pipeline without
 FallbackClassifier) on the same deduplicated split with the same epochs, in one run, and
@@ -17,7 +17,9 @@ deviation over the seeds (and folds): one seed's gap is often within seed noise.
 config, `both` runs the config with and without it (Stratus only: Rasa's would download
 the weights from the Hugging Face hub). `--quantize` sets Stratus' `quantize: int8` on
 DIETClassifier and LanguageModelFeaturizer (Rasa 3.6 ignores options it does not know,
-so its side trains as without it).
+so its side trains as without it). `--int8-copy` keeps the float32 model and also scores
+a copy of it quantized after training (DIET and ResponseSelector networks, as the option
+quantizes them), in a column of its own: float32 and int8 from one training.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ LM_WEIGHTS = "sentence-transformers/all-MiniLM-L6-v2"
 VARIANTS = {"shared": ("shared",), "lm": ("lm",), "both": ("shared", "lm")}
 
 sys.path.insert(0, str(HERE))
-from nlu_systems import SystemRun, run_rasa, run_stratus  # noqa: E402
+from nlu_systems import SystemRun, int8_copy, run_rasa, run_stratus  # noqa: E402
 from peers import peer_venv  # noqa: E402
 
 
@@ -239,6 +241,10 @@ METRICS = [
 ]
 
 
+# result key -> table column
+SYSTEMS = {"stratus": "Stratus", "stratus_int8": "Stratus int8", "rasa": "Rasa 3.6"}
+
+
 def entity_metric_name(dataset: Dataset) -> str:
     return {"exact": "exact-span micro", "overlap": "HERMIT token-overlap"}.get(
         dataset.entity_metric or "", ""
@@ -249,12 +255,14 @@ def table(results: list[dict[str, Any]], epochs: int) -> str:
     from stratus.evaluation.writer import format_table
 
     comparison = f"full ({epochs} epochs)" if epochs >= FULL_EPOCHS else f"equal epochs ({epochs})"
+    systems = [s for s in SYSTEMS if any(s in r["systems"] for r in results)]
+    systems = systems if "rasa" in systems else [*systems, "rasa"]  # "-" when not run
     rows = []
     for r in results:
         dataset = DATASETS[r["dataset"]]
         for label, key, scale, fmt in METRICS:
             cells = []
-            for system in ("stratus", "rasa"):
+            for system in systems:
                 s = r["systems"].get(system)
                 value = s["scores"].get(key) if s else None
                 std = s["std"].get(key) if s else None
@@ -262,13 +270,13 @@ def table(results: list[dict[str, Any]], epochs: int) -> str:
                 if value is not None and std:
                     cell += " ±" + fmt.format(std * scale)
                 cells.append(cell)
-            if cells == ["-", "-"]:
+            if all(c == "-" for c in cells):
                 continue
             if key == "entity_f1":
                 label = f"entity F1, {entity_metric_name(dataset)} (%)"
             name = r["dataset"] + (" +LMF" if r.get("variant") == "lm" else "")
             rows.append([name, r["split"], label, *cells, comparison])
-    headers = ["dataset", "split", "metric", "Stratus", "Rasa 3.6", "comparison"]
+    headers = ["dataset", "split", "metric", *(SYSTEMS[s] for s in systems), "comparison"]
     return format_table(headers, rows, left=3)
 
 
@@ -302,7 +310,7 @@ def run_dataset(
 ) -> dict[str, Any]:
     """Train and score both systems on each split of `dataset` once per seed (`configs`:
     seed -> config file); figures over several runs are their mean."""
-    per_system: dict[str, list[Scores]] = {"stratus": [], "rasa": []}
+    per_system: dict[str, list[Scores]] = {system: [] for system in SYSTEMS}
     chosen = splits(dataset, args.datasets_dir, args.folds)
     for split in chosen:
         split_work = work / dataset.name / split.name.replace(" ", "_")
@@ -382,6 +390,11 @@ def run_split(
         stratus_run = run_stratus(config_path, data.train_data, tests, work / "stratus")
         scored["stratus"] = score(split, tests, stratus_run, data.n_train)
         print(f"  stratus: trained in {stratus_run.train_seconds:.1f} s", flush=True)
+        if args.int8_copy:
+            texts = [e.text for e in tests]
+            int8_run = int8_copy(stratus_run, texts, work / "stratus-int8")
+            scored["stratus_int8"] = score(split, tests, int8_run, data.n_train)
+            print(f"  stratus int8 copy: {', '.join(int8_run.extra['quantized'])}", flush=True)
     if args.peer == "rasa" and variant == "shared":
         rasa_run = run_rasa(args.rasa_venv, config_path, data.train_file, tests, work / "rasa")
         scored["rasa"] = score(split, tests, rasa_run, data.n_train)
@@ -445,10 +458,16 @@ def main(argv: list[str] | None = None) -> int:
         default="shared",
         help="lm: the shared config plus LanguageModelFeaturizer; both: with and without it",
     )
-    parser.add_argument(
+    int8 = parser.add_mutually_exclusive_group()
+    int8.add_argument(
         "--quantize",
         action="store_true",
         help="Stratus' quantize: int8 on DIET and LanguageModelFeaturizer (Rasa ignores it)",
+    )
+    int8.add_argument(
+        "--int8-copy",
+        action="store_true",
+        help="also score the float32 model quantized after training (DIET, ResponseSelector)",
     )
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.datasets.split(",") if n.strip()]
@@ -457,6 +476,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown dataset(s) {unknown}; choose from {', '.join(DATASETS)}")
     if args.peer_only and not args.peer:
         parser.error("--peer-only needs --peer rasa")
+    if args.peer_only and args.int8_copy:
+        parser.error("--int8-copy quantizes Stratus' model: it cannot go with --peer-only")
     if args.peer == "rasa":
         args.rasa_venv = peer_venv(args.rasa_venv)
 
@@ -499,6 +520,7 @@ def main(argv: list[str] | None = None) -> int:
                 for v in VARIANTS[args.config_variant]
             },
             "train_limit": args.train_limit,
+            "int8_copy": args.int8_copy,
             "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
             "date": time.strftime("%Y-%m-%d %H:%M:%S"),
         }

@@ -7,6 +7,7 @@ import importlib
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -67,6 +68,50 @@ def run_stratus(
             "load_seconds": parsed["load_seconds"],
             "model_dir": str(model_dir),
             "peak_rss_mb": peak_rss_mb,
+        },
+    )
+
+
+def int8_copy(run: SystemRun, texts: list[str], work: Path) -> SystemRun:
+    """The model of `run` with `quantize: int8` applied after training, parsed in a fresh
+    process: what training with the option gives DIETClassifier and ResponseSelector, whose
+    trainers quantize the exported network, for the cost of one training. (Not so for
+    LanguageModelFeaturizer, whose later components train on its int8 features: its
+    encoder stays float32 here.) The copy's manifest says which components are int8."""
+    from stratus.model.manifest import read_manifest, write_manifest
+    from stratus.nlu.input_layer import KERNEL_FILE
+    from stratus.nlu.onnx_model import MODEL_FILE
+    from stratus_train.quantize import quantize_network
+
+    source = Path(run.extra["model_dir"])
+    target = work / "models" / source.name
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target)
+    started = time.perf_counter()
+    manifest = read_manifest(target).as_dict()
+    pipeline = manifest["config"].get("pipeline") or []
+    quantized = []
+    for directory in sorted((target / "nlu").iterdir()):
+        if (directory / MODEL_FILE).exists() and (directory / KERNEL_FILE).exists():
+            quantize_network(directory, [])
+            quantized.append(directory.name)
+            index = int(directory.name.split("_", 1)[0])  # "05_DIETClassifier"
+            pipeline[index]["quantize"] = "int8"
+    for key in ("format_version", "files"):  # recomputed from the files
+        manifest.pop(key)
+    write_manifest(target, **manifest)
+    quantize_seconds = time.perf_counter() - started
+    parsed = parse_in_fresh_process(target, texts, work)
+    return SystemRun(
+        parses=parsed["parses"],
+        train_seconds=run.train_seconds + quantize_seconds,
+        model_bytes=dir_bytes(target),
+        latencies_ms=parsed["latencies_ms"],
+        extra={
+            "load_seconds": parsed["load_seconds"],
+            "model_dir": str(target),
+            "quantized": quantized,
+            "quantize_seconds": quantize_seconds,
         },
     )
 

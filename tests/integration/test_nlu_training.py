@@ -288,6 +288,43 @@ def test_a_model_with_int8_input_kernels_is_a_format_an_older_engine_refuses(
     assert read_manifest(quantized).format_version == INT8_KERNELS_FORMAT_VERSION == 2
 
 
+def test_the_benchmarks_int8_copy_is_the_model_trained_with_quantize(
+    trained: Path, quantized: Path, tmp_path: Path
+) -> None:
+    """bench/nlu_accuracy.py --int8-copy scores float32 and int8 from one training: its
+    copy must be what training with `quantize: int8` ships, file for file."""
+    import importlib
+
+    from stratus.model.manifest import INT8_KERNELS_FORMAT_VERSION
+
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        systems = importlib.import_module("nlu_systems")
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    run = systems.SystemRun([], 1.0, 0, [], {"model_dir": str(trained)})
+    texts = ["fly from NYC to Paris", "what is your name?"]
+    copy = systems.int8_copy(run, texts, tmp_path)
+    model = Path(copy.extra["model_dir"])
+    assert model != trained and copy.extra["quantized"] == [
+        "05_DIETClassifier",
+        "07_ResponseSelector",
+    ]
+    for name in copy.extra["quantized"]:
+        for path in sorted((quantized / "nlu" / name).iterdir()):
+            if path.name != "meta.json":  # the trainer's also holds its float/int8 check
+                assert (model / "nlu" / name / path.name).read_bytes() == path.read_bytes(), path
+    manifest = read_manifest(model)
+    assert not verify_files(model, manifest)
+    assert manifest.format_version == INT8_KERNELS_FORMAT_VERSION
+    assert manifest.config == read_manifest(quantized).config
+    assert read_manifest(trained).config["pipeline"][5].get("quantize") is None  # untouched
+    int8 = Interpreter.load(quantized)
+    by_trained = [int8.parse(t) for t in texts]  # one at a time, as the copy was parsed
+    assert copy.parses == json.loads(json.dumps(by_trained))
+    assert len(copy.latencies_ms) == len(texts)
+
+
 def test_intent_message_bypasses_the_model(interpreter: Interpreter) -> None:
     result = interpreter.parse('/book_flight{"city": "Rome"}')
     assert result["intent"] == {"name": "book_flight", "confidence": 1.0}

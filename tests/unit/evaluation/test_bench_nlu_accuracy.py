@@ -98,6 +98,30 @@ def test_table_names_the_comparison_and_the_entity_metric(bench: ModuleType) -> 
     assert "full (100 epochs)" in bench.table([result], 100)
 
 
+def test_an_int8_copy_gets_a_column_of_its_own(bench: ModuleType) -> None:
+    def result(systems: dict[str, float]) -> dict[str, Any]:
+        scores = {k: {"scores": {"intent_accuracy": v}, "std": {}} for k, v in systems.items()}
+        return {"dataset": "banking77", "split": "test", "systems": scores}
+
+    plain = bench.table([result({"stratus": 0.9})], 5)
+    assert "Stratus int8" not in plain and "Rasa 3.6" in plain
+    both = bench.table([result({"stratus": 0.9, "stratus_int8": 0.8912, "rasa": 0.88})], 5)
+    header, _, row = both.splitlines()[:3]
+    assert header.split()[3:7] == ["Stratus", "Stratus", "int8", "Rasa"]
+    assert row.split()[-6:-3] == ["90.00", "89.12", "88.00"]
+
+
+def test_int8_copy_goes_with_neither_quantize_nor_peer_only(
+    bench: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for extra in (["--quantize"], ["--peer", "rasa", "--peer-only"]):
+        with pytest.raises(SystemExit):
+            bench.main(["--datasets", "snips", "--int8-copy", *extra])
+    err = capsys.readouterr().err
+    assert "--quantize: not allowed with argument --int8-copy" in err
+    assert "cannot go with --peer-only" in err
+
+
 def test_peer_only_needs_the_peer(bench: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         bench.main(["--datasets", "snips", "--peer-only"])
