@@ -468,9 +468,13 @@ def test_models_with_the_sparse_layer_in_their_graph_still_parse(
         assert [e["value"] for e in now["entities"]] == [e["value"] for e in before["entities"]]
 
 
-def test_training_inputs_compute_what_the_exported_graph_computes(trained: Path) -> None:
-    """Training feeds flat sparse cells and runs the transformer on real tokens only
-    (`packed`); with dropout off that must equal the padded form that is exported."""
+@pytest.mark.parametrize("hidden", [[], [32, 16]])
+def test_training_inputs_compute_what_the_exported_graph_computes(
+    trained: Path, hidden: list[int]
+) -> None:
+    """Training feeds flat sparse cells and runs the hidden layers and the transformer on
+    real tokens only (`packed`); with dropout off that must equal the padded form that is
+    exported."""
     from stratus.nlu.features import build_inputs
     from stratus_train.embedding_trainer import make_training_set
     from stratus_train.network import DietNetwork, TaskSpec
@@ -482,12 +486,19 @@ def test_training_inputs_compute_what_the_exported_graph_computes(trained: Path)
     texts = ["fly from Berlin to Rome", "hello", "", "a much longer message about flights"]
     messages = _featurized(interpreter, texts)
     spec = TaskSpec(["a", "b"], np.eye(2, dtype=np.float32), {"entity": ["O", "U-x"]})
-    net = DietNetwork(dict(diet.config), layout, spec, np.random.default_rng(0))
+    config = dict(diet.config, hidden_layers_sizes={"text": hidden, "label": []})
+    net = DietNetwork(config, layout, spec, np.random.default_rng(0))
+    assert len(net.text_ffnn.dense) == len(hidden)
     data = make_training_set(
         messages, layout, [0, 1, 0, 1], {"entity": [[0] * len(m.tokens) for m in messages]}
     )
     padded = net.outputs(build_inputs(messages, layout, 512), training=False)
+    rows: list[int] = []  # what the hidden layers are given when packed
+    hidden_layers = net.text_ffnn.call
+    net.text_ffnn.call = lambda x, **kw: rows.append(int(x.shape[0])) or hidden_layers(x, **kw)
     flat = net.outputs(data.batch(np.arange(len(messages))), training=False, packed=True)
+    # [CLS] and the real tokens of each message: no padding
+    assert rows == [sum(1 + min(len(m.tokens), 512) for m in messages)]
     mask = build_inputs(messages, layout, 512)["mask"]
     for key, value in padded.items():
         got = flat[key].numpy()

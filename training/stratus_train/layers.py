@@ -340,21 +340,18 @@ class TransformerEncoder(keras.layers.Layer):
         mask: tf.Tensor,
         positions: tf.Tensor,
         training: bool = False,
-        packed: bool = False,
+        packing: tuple[tf.Tensor, tf.Tensor, tf.Tensor] | None = None,
     ) -> tf.Tensor:
         """`positions` [batch, steps] int32 is each step's index for the positional
-        encoding. `packed` runs every per-token layer on the real tokens only and pads just
-        for attention: the same result at real tokens (zeros at padding), but a batch padded
+        encoding. With `packing` (`packing_of(mask)`) x holds the real tokens only,
+        [tokens, size], and every per-token layer runs on them, padding just for
+        attention: the same result at real tokens (zeros at padding), but a batch padded
         to its longest message (SNIPS: mean 9 tokens, batch max ~35) otherwise spends most
-        of the dense layers' time on padding. Training uses it; the exported graph
-        does not (one message has no padding)."""
+        of the dense layers' time on padding. Training packs (`DietNetwork.encode`); the
+        exported graph does not (one message has no padding)."""
         # Additive attention bias: padded keys get -1e9 before the softmax.
         bias = (1.0 - mask[:, None, None, :]) * -1e9
-        packing = None
-        if packed:
-            packing = packing_of(mask)
-            size = tf.shape(x)[-1]
-            x = tf.gather(tf.reshape(x, tf.stack([-1, size])), packing[0])
+        if packing is not None:
             positions = tf.gather(tf.reshape(positions, [-1]), packing[0])
         # Rasa's TransformerEncoder: embedding * sqrt(units) + sinusoidal positions.
         table = tf.constant(self.position_table)
