@@ -58,17 +58,21 @@ def run_stratus(
     # Training runs in this process: its high-water mark (earlier datasets of the run included).
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
-    parsed = parse_in_fresh_process(model_dir, [e.text for e in test_examples], work)
+    texts = [e.text for e in test_examples]
+    return parsed_run(model_dir, texts, work, train_seconds, peak_rss_mb=peak_rss_mb)
+
+
+def parsed_run(
+    model_dir: Path, texts: list[str], work: Path, train_seconds: float, **extra: Any
+) -> SystemRun:
+    """A trained Stratus model's run: the texts parsed in a fresh process, and its size."""
+    parsed = parse_in_fresh_process(model_dir, texts, work)
     return SystemRun(
         parses=parsed["parses"],
         train_seconds=train_seconds,
         model_bytes=dir_bytes(model_dir),
         latencies_ms=parsed["latencies_ms"],
-        extra={
-            "load_seconds": parsed["load_seconds"],
-            "model_dir": str(model_dir),
-            "peak_rss_mb": peak_rss_mb,
-        },
+        extra={"load_seconds": parsed["load_seconds"], "model_dir": str(model_dir), **extra},
     )
 
 
@@ -101,18 +105,9 @@ def int8_copy(run: SystemRun, texts: list[str], work: Path) -> SystemRun:
         manifest.pop(key)
     write_manifest(target, **manifest)
     quantize_seconds = time.perf_counter() - started
-    parsed = parse_in_fresh_process(target, texts, work)
-    return SystemRun(
-        parses=parsed["parses"],
-        train_seconds=run.train_seconds + quantize_seconds,
-        model_bytes=dir_bytes(target),
-        latencies_ms=parsed["latencies_ms"],
-        extra={
-            "load_seconds": parsed["load_seconds"],
-            "model_dir": str(target),
-            "quantized": quantized,
-            "quantize_seconds": quantize_seconds,
-        },
+    seconds = run.train_seconds + quantize_seconds
+    return parsed_run(
+        target, texts, work, seconds, quantized=quantized, quantize_seconds=quantize_seconds
     )
 
 
