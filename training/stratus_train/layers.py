@@ -282,7 +282,7 @@ class TransformerBlock(keras.layers.Layer):
         attended = tf.transpose(tf.matmul(weights, v), [0, 2, 1, 3])
         attended = tf.reshape(attended, [batch, steps, self.size])
         if packing is not None:
-            attended = tf.gather(tf.reshape(attended, [-1, self.size]), packing[0])
+            attended = pack(attended, packing)
         x = x + self.dropout(self.attention_out(attended), training=training)
         hidden = self.dropout(gelu(self.ffn_in(self.norm_ffn(x))), training=training)
         return x + self.dropout(self.ffn_out(hidden), training=training)
@@ -300,6 +300,11 @@ def packing_of(mask: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
     """(flat positions of the real tokens, batch, steps) of a [batch, steps] 0/1 mask."""
     flat = tf.reshape(mask, [-1])
     return tf.cast(tf.where(flat > 0)[:, 0], tf.int32), tf.shape(mask)[0], tf.shape(mask)[1]
+
+
+def pack(x: tf.Tensor, packing: tuple[tf.Tensor, tf.Tensor, tf.Tensor]) -> tf.Tensor:
+    """[batch, steps, ...] -> the real tokens' rows, [tokens, ...] (`unpack` inverts it)."""
+    return tf.gather(tf.reshape(x, tf.concat([[-1], tf.shape(x)[2:]], 0)), packing[0])
 
 
 def unpack(x: tf.Tensor, packing: tuple[tf.Tensor, tf.Tensor, tf.Tensor]) -> tf.Tensor:
@@ -352,7 +357,7 @@ class TransformerEncoder(keras.layers.Layer):
         # Additive attention bias: padded keys get -1e9 before the softmax.
         bias = (1.0 - mask[:, None, None, :]) * -1e9
         if packing is not None:
-            positions = tf.gather(tf.reshape(positions, [-1]), packing[0])
+            positions = pack(positions, packing)
         # Rasa's TransformerEncoder: embedding * sqrt(units) + sinusoidal positions.
         table = tf.constant(self.position_table)
         x = self.embed(x) * math.sqrt(self.size) + tf.gather(table, positions)

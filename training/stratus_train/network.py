@@ -34,6 +34,7 @@ from stratus_train.layers import (
     SparseDense,
     TransformerEncoder,
     gelu,
+    pack,
     packing_of,
 )
 from stratus_train.optimizer import l2_terms, regularization
@@ -306,7 +307,7 @@ class DietNetwork(keras.Model):
             # ResponseSelector's [256, 128] on 512 units spent most of their time on
             # padding); the encoder pads just for attention.
             packing = packing_of(full_mask)
-            h = tf.gather(tf.reshape(h, tf.stack([-1, tf.shape(h)[-1]])), packing[0])
+            h = pack(h, packing)
         h = self.text_ffnn(h, training=training)
         if self.encoder is not None:
             h = self.encoder(h, full_mask, positions(mask), training=training, packing=packing)
