@@ -42,8 +42,9 @@ class Agent:
     policies: PolicyEnsemble
 
     @classmethod
-    def load(cls, model: str | Path) -> Agent:
-        """Load one model, or the newest in a folder of models (as `--model` in Rasa)."""
+    def load(cls, model: str | Path, duckling_url: str | None = None) -> Agent:
+        """Load one model, or the newest in a folder of models (as `--model` in Rasa);
+        `duckling_url` overrides the Duckling server of a DucklingEntityExtractor."""
         model_dir, manifest = load_manifest_of(model)
         if CORE_PART not in manifest.parts:
             raise IncompatibleModelError(
@@ -51,7 +52,11 @@ class Agent:
                 "train it without --nlu-only to hold conversations."
             )
         domain = load_model_domain(model_dir)
-        interpreter = Interpreter.load(model_dir) if NLU_PART in manifest.parts else None
+        interpreter = (
+            Interpreter.load(model_dir, duckling_url=duckling_url)
+            if NLU_PART in manifest.parts
+            else None
+        )
         policies = PolicyEnsemble.load(model_dir / CORE_PART, domain)
         return cls(model_dir, manifest, domain, interpreter, policies)
 

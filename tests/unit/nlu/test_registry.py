@@ -54,6 +54,36 @@ def test_unsupported_rasa_component_says_what_to_use() -> None:
         fill_pipeline([{"name": "SpacyNLP"}])
 
 
+def test_duckling_options_are_rasas_and_bad_values_name_their_field() -> None:
+    # Rasa's defaults; no tokenizer needed (it sends the raw text to the server)
+    (filled,) = fill_pipeline([{"name": "DucklingEntityExtractor"}])
+    assert filled == {
+        "name": "DucklingEntityExtractor",
+        "dimensions": None,
+        "url": None,
+        "locale": None,
+        "timezone": None,
+        "timeout": 3,
+    }
+    bad = {
+        "name": "DucklingEntityExtractor",
+        "url": "localhost:8000",
+        "dimensions": "number",
+        "timeout": 0,
+        "locale": 7,
+    }
+    with pytest.raises(ConfigError) as e:
+        fill_pipeline([bad])
+    text = str(e.value)
+    for field in ("url", "dimensions", "timeout", "locale"):
+        assert f"pipeline[0].{field}:" in text
+    assert "http:// or https://" in text
+    with pytest.raises(ConfigError, match="Did you mean 'dimensions'"):
+        fill_pipeline([{"name": "DucklingEntityExtractor", "dimension": ["number"]}])
+    with pytest.raises(ConfigError, match="renamed it DucklingEntityExtractor"):
+        fill_pipeline([{"name": "DucklingHTTPExtractor"}])
+
+
 def test_bad_values_and_order() -> None:
     with pytest.raises(ConfigError, match="char_wb"):
         fill_pipeline([TOKENIZER, {"name": "CountVectorsFeaturizer", "analyzer": "chars"}])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from stratus.model.storage import DEFAULT_MODELS_DIR
@@ -29,9 +30,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from stratus.nlu.duckling import duckling_url_from
     from stratus.nlu.interpreter import Interpreter  # onnxruntime: only when parsing
 
-    interpreter = Interpreter.load(args.model, verify=args.verify)
+    interpreter = Interpreter.load(
+        args.model, verify=args.verify, duckling_url=duckling_url_from(os.environ)
+    )
     if args.texts:
         for result in interpreter.parse_batch(args.texts):
             print(json.dumps(result, indent=2, ensure_ascii=False))

@@ -11,6 +11,7 @@ the AWS resources template.yaml declares, created at URL (a moto server).
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -73,12 +74,13 @@ def build_app(args: argparse.Namespace) -> Any:
     from stratus.allocator import fix_mmap_threshold
     from stratus.brokers import broker_for
     from stratus.core.actions.clients import action_client_for
+    from stratus.nlu.duckling import duckling_url_from
     from stratus.server import create_app
     from stratus.shared.endpoints import load_credentials, load_endpoints
 
     project = Path(args.project)
     fix_mmap_threshold()  # before loading the model: see stratus.allocator
-    agent = Agent.load(args.model or project / "models")
+    agent = Agent.load(args.model or project / "models", duckling_url=duckling_url_from(os.environ))
     endpoints = load_endpoints(args.endpoints or project / "endpoints.yml")
     credentials = load_credentials(args.credentials or project / "credentials.yml")
     stack = None
@@ -125,8 +127,6 @@ def build_app(args: argparse.Namespace) -> Any:
 def _local_stack(args: argparse.Namespace) -> Any:
     """Creates (or reuses) at `--aws-endpoint` what template.yaml declares, and points
     every AWS client of this process at that endpoint."""
-    import os
-
     from stratus.local.stack import create_local_stack
 
     template = Path(args.template) if args.template else _default_template(Path(args.project))

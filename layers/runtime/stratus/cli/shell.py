@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -75,11 +76,12 @@ def run(args: argparse.Namespace, stdin: TextIO = sys.stdin, out: TextIO = sys.s
     from stratus.agent import Agent
     from stratus.core.actions.clients import action_client_for
     from stratus.core.processor import UserMessage
+    from stratus.nlu.duckling import duckling_url_from
     from stratus.shared.endpoints import load_endpoints
     from stratus.stores import SQLiteTrackerStore
 
     project = Path(args.project)
-    agent = Agent.load(args.model)
+    agent = Agent.load(args.model, duckling_url=duckling_url_from(os.environ))
     endpoints = load_endpoints(args.endpoints or project / "endpoints.yml")
     with tempfile.TemporaryDirectory(prefix="stratus-shell-") as tmp:
         store = SQLiteTrackerStore(Path(tmp) / "trackers.db")

@@ -12,8 +12,10 @@ story_confusion_matrix.png); plain `stratus test` runs both. `--successes`, `--n
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import logging
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -183,6 +185,7 @@ def _story_paths(args: argparse.Namespace) -> list[Path]:
 def run_core(args: argparse.Namespace) -> int:
     """`stratus test core`: replay the test stories and write Rasa's result files."""
     from stratus.core.testing import format_summary, run_core_test
+    from stratus.nlu.duckling import duckling_url_from
 
     stories = _story_paths(args)
     if not stories:
@@ -199,6 +202,7 @@ def run_core(args: argparse.Namespace) -> int:
         errors=not args.no_errors,
         successes=args.successes,
         warnings=not args.no_warnings,
+        duckling_url=duckling_url_from(os.environ),
     )
     print(format_summary(result))
     if args.fail_on_prediction_errors and result.failed:
@@ -269,9 +273,10 @@ def _model_dir(args: argparse.Namespace) -> Path:
 
 def _loader() -> ModelLoader:
     """The NLU interpreter's loader (onnxruntime; imported only when a model is tested)."""
+    from stratus.nlu.duckling import duckling_url_from
     from stratus.nlu.interpreter import Interpreter
 
-    return Interpreter.load
+    return functools.partial(Interpreter.load, duckling_url=duckling_url_from(os.environ))
 
 
 def _trainer() -> NluTrainer:

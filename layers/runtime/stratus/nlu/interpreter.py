@@ -47,8 +47,11 @@ class Interpreter:
         self._entities = set(meta.entities)
 
     @classmethod
-    def load(cls, model: str | Path, verify: bool = False) -> Interpreter:
-        """Load a model directory, or the newest model in a folder of models."""
+    def load(
+        cls, model: str | Path, verify: bool = False, duckling_url: str | None = None
+    ) -> Interpreter:
+        """Load a model directory, or the newest model in a folder of models;
+        `duckling_url` overrides the Duckling server of a DucklingEntityExtractor."""
         model_dir = resolve_model_dir(model)
         manifest = read_manifest(model_dir)
         if verify:
@@ -58,16 +61,20 @@ class Interpreter:
                     f"{model_dir} does not match its manifest (changed or missing: "
                     f"{', '.join(wrong[:5])})"
                 )
-        return cls.from_nlu_dir(model_dir / NLU_DIR, manifest, model_dir)
+        return cls.from_nlu_dir(model_dir / NLU_DIR, manifest, model_dir, duckling_url)
 
     @classmethod
     def from_nlu_dir(
-        cls, nlu_dir: Path, manifest: Manifest | None = None, model_dir: Path | None = None
+        cls,
+        nlu_dir: Path,
+        manifest: Manifest | None = None,
+        model_dir: Path | None = None,
+        duckling_url: str | None = None,
     ) -> Interpreter:
         if not nlu_dir.is_dir():
             raise IncompatibleModelError(f"{nlu_dir.parent} has no NLU part; train with NLU data.")
         meta = read_pipeline_meta(nlu_dir)
-        return cls(load_components(nlu_dir, meta), meta, manifest, model_dir)
+        return cls(load_components(nlu_dir, meta, duckling_url), meta, manifest, model_dir)
 
     @property
     def model_id(self) -> str | None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from stratus.nlu.component import Component, read_json, write_json
+from stratus.nlu.duckling import DucklingEntityExtractor
 from stratus.nlu.registry import component_class, component_key
 from stratus.shared.exceptions import IncompatibleModelError
 
@@ -51,8 +52,11 @@ def read_pipeline_meta(nlu_dir: Path) -> PipelineMeta:
         raise IncompatibleModelError(f"{nlu_dir / PIPELINE_FILE} cannot be read: {e}") from e
 
 
-def load_components(nlu_dir: Path, meta: PipelineMeta) -> list[Component]:
-    """Every component as training persisted it, in pipeline order."""
+def load_components(
+    nlu_dir: Path, meta: PipelineMeta, duckling_url: str | None = None
+) -> list[Component]:
+    """Every component as training persisted it, in pipeline order; `duckling_url` (the
+    door's RASA_DUCKLING_HTTP_URL) overrides a DucklingEntityExtractor's `url`."""
     components = []
     for index, item in enumerate(meta.pipeline):
         name = item["name"]
@@ -65,5 +69,7 @@ def load_components(nlu_dir: Path, meta: PipelineMeta) -> list[Component]:
         config = {k: v for k, v in item.items() if k != "name"}
         component = cls.load(config, component_dir(nlu_dir, index, name))
         component.key = component_key(index, name)
+        if duckling_url and isinstance(component, DucklingEntityExtractor):
+            component.url = duckling_url
         components.append(component)
     return components

@@ -15,6 +15,7 @@ from typing import Any
 from stratus.nlu.classifiers import FallbackClassifier, KeywordIntentClassifier
 from stratus.nlu.component import QUANTIZE, QUANTIZE_CHOICES, Component
 from stratus.nlu.diet import DIETClassifier
+from stratus.nlu.duckling import DucklingEntityExtractor
 from stratus.nlu.extractors import EntitySynonymMapper, RegexEntityExtractor
 from stratus.nlu.featurizers.count_vectors import CountVectorsFeaturizer
 from stratus.nlu.featurizers.language_model import LanguageModelFeaturizer
@@ -58,6 +59,7 @@ COMPONENTS: dict[str, ComponentEntry] = {
     "KeywordIntentClassifier": ComponentEntry(KeywordIntentClassifier, CLASSIFIER),
     "FallbackClassifier": ComponentEntry(FallbackClassifier, PROCESSOR),
     "RegexEntityExtractor": ComponentEntry(RegexEntityExtractor, EXTRACTOR),
+    "DucklingEntityExtractor": ComponentEntry(DucklingEntityExtractor, EXTRACTOR),
     "EntitySynonymMapper": ComponentEntry(EntitySynonymMapper, PROCESSOR),
     "ResponseSelector": ComponentEntry(ResponseSelector, SELECTOR),
 }
@@ -82,9 +84,7 @@ UNSUPPORTED: dict[str, str] = {
     "LogisticRegressionClassifier": "use DIETClassifier",
     "EmbeddingIntentClassifier": "use DIETClassifier",
     "CRFEntityExtractor": "use DIETClassifier (its entity head is a CRF)",
-    "DucklingEntityExtractor": "Duckling needs a separate server that Stratus does not run "
-    "yet; use RegexEntityExtractor for numbers and dates",
-    "DucklingHTTPExtractor": "use RegexEntityExtractor",
+    "DucklingHTTPExtractor": "Rasa 3 renamed it DucklingEntityExtractor (same options)",
 }
 
 _CONFIDENCE_HELP = (
@@ -285,6 +285,27 @@ def _check_values(name: str, config: dict[str, Any]) -> list[tuple[str, str]]:
         for key in ("threshold", "ambiguity_threshold"):
             if not isinstance(config[key], int | float):
                 found.append((key, "must be a number"))
+    elif name == "DucklingEntityExtractor":
+        found.extend(_check_duckling(config))
+    return found
+
+
+def _check_duckling(config: dict[str, Any]) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    dimensions = config["dimensions"]
+    if dimensions is not None and not (
+        isinstance(dimensions, list) and all(isinstance(d, str) for d in dimensions)
+    ):
+        found.append(("dimensions", "must be a list of Duckling dimensions (e.g. [number, time])"))
+    for key in ("url", "locale", "timezone"):
+        if config[key] is not None and not isinstance(config[key], str):
+            found.append((key, "must be a string"))
+    url = config["url"]
+    if isinstance(url, str) and not url.startswith(("http://", "https://")):
+        found.append(("url", f"must be an http:// or https:// URL, not '{url}'"))
+    timeout = config["timeout"]
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        found.append(("timeout", "must be a positive number of seconds"))
     return found
 
 
@@ -302,6 +323,7 @@ def _check_order(pipeline: list[dict[str, Any]]) -> list[str]:
             not in (
                 "KeywordIntentClassifier",
                 "RegexEntityExtractor",
+                "DucklingEntityExtractor",
                 "EntitySynonymMapper",
                 "FallbackClassifier",
             )

@@ -83,7 +83,7 @@ def load_agents(settings: ServiceSettings) -> tuple[ModelSelector, dict[str, Age
     into the cache and verified. Two versions when an A/B split is configured (the
     candidate variables, or an SSM value of the form `primary,candidate=percent`)."""
     if settings.model_dir:
-        agent = Agent.load(settings.model_dir)
+        agent = Agent.load(settings.model_dir, duckling_url=settings.duckling_url)
         return ModelSelector(agent.manifest.model_id), {agent.manifest.model_id: agent}
     selector, folders = fetch_models(settings)
     # The S3 and SSM clients are garbage now: free them (botocore's objects hold
@@ -92,7 +92,7 @@ def load_agents(settings: ServiceSettings) -> tuple[ModelSelector, dict[str, Age
     agents: dict[str, Agent] = {}
     for version, folder in folders.items():
         started = time.perf_counter()
-        agents[version] = Agent.load(folder)
+        agents[version] = Agent.load(folder, duckling_url=settings.duckling_url)
         logger.info(
             "Loaded model version %s in %.0f ms.", version, (time.perf_counter() - started) * 1000
         )

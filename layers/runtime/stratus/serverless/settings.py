@@ -22,6 +22,7 @@ in the engine reads the environment.
 | STRATUS_CHANNEL_SECRET | a Secrets Manager secret with the channel's credentials |
 | STRATUS_CHANNEL_API_URL | the platform API's base URL (default: the real one) |
 | STRATUS_REMINDER_GROUP, STRATUS_REMINDER_FUNCTION_ARN, STRATUS_REMINDER_ROLE_ARN | reminders as EventBridge Scheduler schedules firing that function |
+| RASA_DUCKLING_HTTP_URL | the Duckling server of a DucklingEntityExtractor (Rasa's variable); wins over its `url` |
 | STRATUS_ASYNC_FUNCTION | the function itself, for acknowledging now and working later (default: AWS_LAMBDA_FUNCTION_NAME) |
 """
 
@@ -67,6 +68,7 @@ class ServiceSettings:
     reminder_function_arn: str | None = None
     reminder_role_arn: str | None = None
     region: str | None = None
+    duckling_url: str | None = None
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str]) -> ServiceSettings:
@@ -123,6 +125,7 @@ class ServiceSettings:
             reminder_function_arn=text("STRATUS_REMINDER_FUNCTION_ARN"),
             reminder_role_arn=text("STRATUS_REMINDER_ROLE_ARN"),
             region=text("AWS_REGION") or text("AWS_DEFAULT_REGION"),
+            duckling_url=text("RASA_DUCKLING_HTTP_URL"),
         )
         if settings.model_dir is None and settings.model_bucket is None:
             raise ConfigError(

@@ -95,6 +95,7 @@ def run_core_test(
     errors: bool = True,
     successes: bool = False,
     warnings: bool = True,
+    duckling_url: str | None = None,
 ) -> CoreTestResult:
     """Replay every story under `stories` against `model` and write the result files.
 
@@ -102,9 +103,10 @@ def run_core_test(
     training stories alike; rules are not replayed). `e2e` is Rasa's `--e2e`: user
     steps with text also go through NLU and are scored. `project` resolves relative
     lookup-table paths of the data files. `errors`, `successes` and `warnings` choose
-    which story files are written (see `write_results`).
+    which story files are written (see `write_results`). `duckling_url` overrides
+    the model's Duckling server (the door's RASA_DUCKLING_HTTP_URL).
     """
-    agent = Agent.load(model)
+    agent = Agent.load(model, duckling_url=duckling_url)
     data = load_training_data(list(stories), project)
     trackers = story_trackers(data.stories, agent.domain)
     replayer = StoryReplayer(agent.domain, agent.policies, agent.interpreter, e2e=e2e)
