@@ -6,7 +6,7 @@ and MemoizationPolicy carry most bots; the TED-only end-to-end bots keep enough 
 to learn their few stories), so the file runs in well under a minute. Without `e2e` the
 replay never runs NLU (as `rasa test core`), so most bots train their dialogue part only,
 which also sidesteps NLU components Stratus does not support (SpacyNLP in moodbot and
-reminderbot, DucklingEntityExtractor in formbot and rules).
+reminderbot) and the Duckling server formbot's and rules' pipelines call.
 """
 
 from __future__ import annotations
