@@ -25,6 +25,7 @@ from stratus_train.embedding_trainer import (
     train_network,
 )
 from stratus_train.language_model import train_language_model
+from stratus_train.logistic_regression import train_logistic_regression
 from stratus_train.network import TaskSpec, label_option
 from stratus_train.quantize import quantize_network
 
@@ -253,4 +254,5 @@ NEURAL_TRAINERS: dict[str, NeuralTrainer] = {
     "DIETClassifier": train_diet,
     "ResponseSelector": train_response_selector,
     "LanguageModelFeaturizer": train_language_model,
+    "LogisticRegressionClassifier": train_logistic_regression,
 }

@@ -84,6 +84,27 @@ def test_duckling_options_are_rasas_and_bad_values_name_their_field() -> None:
         fill_pipeline([{"name": "DucklingHTTPExtractor"}])
 
 
+def test_logistic_regression_has_rasas_defaults_and_checked_options() -> None:
+    filled = fill_pipeline([TOKENIZER, FEATURIZER, {"name": "LogisticRegressionClassifier"}])
+    assert filled[-1] == {
+        "name": "LogisticRegressionClassifier",
+        "max_iter": 100,
+        "solver": "lbfgs",
+        "tol": 1e-4,
+        "random_state": 42,
+        "ranking_length": 10,
+    }
+    bad = {"name": "LogisticRegressionClassifier", "solver": "lbgfs", "max_iter": 0, "tol": -1}
+    with pytest.raises(ConfigError) as e:
+        fill_pipeline([TOKENIZER, FEATURIZER, bad])
+    text = str(e.value)
+    assert "pipeline[2].solver: unknown solver 'lbgfs'" in text and "'lbfgs'" in text
+    assert "pipeline[2].max_iter: must be an integer >= 1" in text
+    assert "pipeline[2].tol:" in text
+    with pytest.raises(ConfigError, match="needs a featurizer"):
+        fill_pipeline([TOKENIZER, {"name": "LogisticRegressionClassifier"}])
+
+
 def test_bad_values_and_order() -> None:
     with pytest.raises(ConfigError, match="char_wb"):
         fill_pipeline([TOKENIZER, {"name": "CountVectorsFeaturizer", "analyzer": "chars"}])

@@ -25,6 +25,7 @@ from stratus.nlu.featurizers.lexical_syntactic import (
     LexicalSyntacticFeaturizer,
 )
 from stratus.nlu.featurizers.regex_featurizer import RegexFeaturizer
+from stratus.nlu.logistic_regression import LogisticRegressionClassifier
 from stratus.nlu.response_selector import ResponseSelector
 from stratus.nlu.tokenizers import JiebaTokenizer, Tokenizer, WhitespaceTokenizer
 from stratus.shared.exceptions import ConfigError
@@ -57,6 +58,7 @@ COMPONENTS: dict[str, ComponentEntry] = {
     "LanguageModelFeaturizer": ComponentEntry(LanguageModelFeaturizer, FEATURIZER),
     "DIETClassifier": ComponentEntry(DIETClassifier, CLASSIFIER),
     "KeywordIntentClassifier": ComponentEntry(KeywordIntentClassifier, CLASSIFIER),
+    "LogisticRegressionClassifier": ComponentEntry(LogisticRegressionClassifier, CLASSIFIER),
     "FallbackClassifier": ComponentEntry(FallbackClassifier, PROCESSOR),
     "RegexEntityExtractor": ComponentEntry(RegexEntityExtractor, EXTRACTOR),
     "DucklingEntityExtractor": ComponentEntry(DucklingEntityExtractor, EXTRACTOR),
@@ -81,7 +83,6 @@ UNSUPPORTED: dict[str, str] = {
     "HFTransformersNLP": "use LanguageModelFeaturizer",
     "LanguageModelTokenizer": "use WhitespaceTokenizer",
     "SklearnIntentClassifier": "use DIETClassifier",
-    "LogisticRegressionClassifier": "use DIETClassifier",
     "EmbeddingIntentClassifier": "use DIETClassifier",
     "CRFEntityExtractor": "use DIETClassifier (its entity head is a CRF)",
     "DucklingHTTPExtractor": "Rasa 3 renamed it DucklingEntityExtractor (same options)",
@@ -287,6 +288,34 @@ def _check_values(name: str, config: dict[str, Any]) -> list[tuple[str, str]]:
                 found.append((key, "must be a number"))
     elif name == "DucklingEntityExtractor":
         found.extend(_check_duckling(config))
+    elif name == "LogisticRegressionClassifier":
+        found.extend(_check_logistic_regression(config))
+    return found
+
+
+# scikit-learn's solvers (Rasa passes `solver` through to it)
+_SOLVERS = ("lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga")
+
+
+def _check_logistic_regression(config: dict[str, Any]) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    if config["solver"] not in _SOLVERS:
+        found.append(
+            (
+                "solver",
+                f"unknown solver '{config['solver']}'.{suggest(str(config['solver']), _SOLVERS)}",
+            )
+        )
+    for key, lowest in (("max_iter", 1), ("ranking_length", 0)):
+        value = config[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < lowest:
+            found.append((key, f"must be an integer >= {lowest}"))
+    tol = config["tol"]
+    if isinstance(tol, bool) or not isinstance(tol, int | float) or tol <= 0:
+        found.append(("tol", "must be a positive number"))
+    seed = config["random_state"]
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        found.append(("random_state", "must be an integer or null"))
     return found
 
 
@@ -329,7 +358,10 @@ def _check_order(pipeline: list[dict[str, Any]]) -> list[str]:
             )
         ):
             messages.append(f"'{name}' needs a tokenizer (e.g. WhitespaceTokenizer) before it")
-        if name in ("DIETClassifier", "ResponseSelector") and FEATURIZER not in seen:
+        if (
+            name in ("DIETClassifier", "ResponseSelector", "LogisticRegressionClassifier")
+            and FEATURIZER not in seen
+        ):
             messages.append(f"'{name}' needs a featurizer (e.g. CountVectorsFeaturizer) before it")
         if name == "FallbackClassifier" and CLASSIFIER not in seen:
             messages.append("'FallbackClassifier' needs an intent classifier before it")
