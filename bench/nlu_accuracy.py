@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/nlu_accuracy.py [--datasets snips,hwu64,banking77,clinc150]
         [--folds 1|all] [--epochs N] [--seed N[,N...]] [--peer rasa [--peer-only]]
-        [--json out.json] [--config-variant shared|lm|both] [--quantize | --int8-copy]
+        [--json out.json] [--config-variant shared|lm|both|lr] [--quantize | --int8-copy]
 
 Both systems train the same shared config (Rasa's default pipeline without
 FallbackClassifier) on the same deduplicated split with the same epochs, in one run, and
@@ -15,7 +15,8 @@ comparison; with --epochs N they are an equal-epochs comparison, and the table s
 deviation over the seeds (and folds): one seed's gap is often within seed noise.
 `--config-variant lm` adds LanguageModelFeaturizer (all-MiniLM-L6-v2) to the shared
 config, `both` runs the config with and without it (Stratus only: Rasa's would download
-the weights from the Hugging Face hub). `--quantize` sets Stratus' `quantize: int8` on
+the weights from the Hugging Face hub); `lr` puts LogisticRegressionClassifier in DIET's
+place (intents only). `--quantize` sets Stratus' `quantize: int8` on
 DIETClassifier and LanguageModelFeaturizer (Rasa 3.6 ignores options it does not know,
 so its side trains as without it). `--int8-copy` keeps the float32 model and also scores
 a copy of it quantized after training (DIET and ResponseSelector networks, as the option
@@ -45,7 +46,9 @@ REPO = HERE.parent
 DATASETS_DIR = REPO.parent / "shared" / "datasets"
 FULL_EPOCHS = 100
 LM_WEIGHTS = "sentence-transformers/all-MiniLM-L6-v2"
-VARIANTS = {"shared": ("shared",), "lm": ("lm",), "both": ("shared", "lm")}
+VARIANTS = {"shared": ("shared",), "lm": ("lm",), "both": ("shared", "lm"), "lr": ("lr",)}
+# What the table calls each variant's rows.
+VARIANT_LABELS = {"shared": "", "lm": " +LMF", "lr": " LogReg"}
 
 sys.path.insert(0, str(HERE))
 from nlu_systems import SystemRun, int8_copy, run_rasa, run_stratus  # noqa: E402
@@ -80,9 +83,11 @@ def shared_config(
     epochs: int, variant: str = "shared", seed: int | None = None, quantize: bool = False
 ) -> dict[str, Any]:
     """Rasa's default NLU pipeline (rasa init), no FallbackClassifier, so figures compare
-    with the papers'; variant "lm" adds pre-trained dense features after the tokenizer;
-    `seed` sets DIET's `random_seed` (both systems) for reproducible figures; `quantize`
-    gives Stratus' networks int8 weights."""
+    with the papers'; variant "lm" adds pre-trained dense features after the tokenizer,
+    variant "lr" classifies intents with LogisticRegressionClassifier in DIET's place (no
+    entities); `seed` sets the classifier's seed (DIET's `random_seed`, the regression's
+    `random_state`; both systems) for reproducible figures; `quantize` gives Stratus'
+    networks int8 weights."""
     config: dict[str, Any] = {
         "recipe": "default.v1",
         "language": "en",
@@ -102,8 +107,10 @@ def shared_config(
             {"name": "EntitySynonymMapper"},
         ],
     }
+    if variant == "lr":
+        config["pipeline"][-2] = {"name": "LogisticRegressionClassifier"}
     if seed is not None:
-        config["pipeline"][-2]["random_seed"] = seed
+        config["pipeline"][-2]["random_state" if variant == "lr" else "random_seed"] = seed
     if variant == "lm":
         config["pipeline"].insert(
             1,
@@ -274,7 +281,7 @@ def table(results: list[dict[str, Any]], epochs: int) -> str:
                 continue
             if key == "entity_f1":
                 label = f"entity F1, {entity_metric_name(dataset)} (%)"
-            name = r["dataset"] + (" +LMF" if r.get("variant") == "lm" else "")
+            name = r["dataset"] + VARIANT_LABELS[r.get("variant") or "shared"]
             rows.append([name, r["split"], label, *cells, comparison])
     headers = ["dataset", "split", "metric", *(SYSTEMS[s] for s in systems), "comparison"]
     return format_table(headers, rows, left=3)
@@ -395,7 +402,7 @@ def run_split(
             int8_run = int8_copy(stratus_run, texts, work / "stratus-int8")
             scored["stratus_int8"] = score(split, tests, int8_run, data.n_train)
             print(f"  stratus int8 copy: {', '.join(int8_run.extra['quantized'])}", flush=True)
-    if args.peer == "rasa" and variant == "shared":
+    if args.peer == "rasa" and variant in ("shared", "lr"):
         rasa_run = run_rasa(args.rasa_venv, config_path, data.train_file, tests, work / "rasa")
         scored["rasa"] = score(split, tests, rasa_run, data.n_train)
         print(f"  rasa: trained in {rasa_run.train_seconds:.1f} s", flush=True)
@@ -456,7 +463,8 @@ def main(argv: list[str] | None = None) -> int:
         "--config-variant",
         choices=sorted(VARIANTS),
         default="shared",
-        help="lm: the shared config plus LanguageModelFeaturizer; both: with and without it",
+        help="lm: the shared config plus LanguageModelFeaturizer; both: with and without it; "
+        "lr: LogisticRegressionClassifier in DIET's place (intents only; --epochs unused)",
     )
     int8 = parser.add_mutually_exclusive_group()
     int8.add_argument(
@@ -476,6 +484,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown dataset(s) {unknown}; choose from {', '.join(DATASETS)}")
     if args.peer_only and not args.peer:
         parser.error("--peer-only needs --peer rasa")
+    if args.config_variant == "lr" and (args.int8_copy or args.quantize):
+        parser.error("--config-variant lr has no network to quantize")
     if args.peer_only and args.int8_copy:
         parser.error("--int8-copy quantizes Stratus' model: it cannot go with --peer-only")
     if args.peer == "rasa":

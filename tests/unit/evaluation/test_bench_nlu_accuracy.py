@@ -195,3 +195,18 @@ def test_quantize_sets_int8_on_the_networks_and_passes_stratus_checks(bench: Mod
         assert quantized == expected
         fill_pipeline(config["pipeline"])  # Stratus accepts it
     assert all("quantize" not in c for c in bench.shared_config(10, "lm", 1)["pipeline"])
+
+
+def test_the_lr_variant_puts_the_regression_in_diets_place(
+    bench: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stratus.nlu.registry import fill_pipeline
+
+    config = bench.shared_config(10, "lr", 3)
+    names = [c["name"] for c in config["pipeline"]]
+    assert "DIETClassifier" not in names
+    assert config["pipeline"][-2] == {"name": "LogisticRegressionClassifier", "random_state": 3}
+    fill_pipeline(config["pipeline"])  # Stratus accepts it
+    with pytest.raises(SystemExit):
+        bench.main(["--datasets", "snips", "--config-variant", "lr", "--int8-copy"])
+    assert "no network to quantize" in capsys.readouterr().err
