@@ -18,6 +18,7 @@ from stratus.nlu.onnx_model import META_FILE
 from stratus.nlu.pipeline import MAX_TOKENS
 from stratus.nlu.response_selector import UTTER_PREFIX
 from stratus.nlu.tokenizers import Tokenizer
+from stratus_train.crf_extractor import train_crf_extractor
 from stratus_train.embedding_trainer import (
     Progress,
     export_network,
@@ -255,4 +256,5 @@ NEURAL_TRAINERS: dict[str, NeuralTrainer] = {
     "ResponseSelector": train_response_selector,
     "LanguageModelFeaturizer": train_language_model,
     "LogisticRegressionClassifier": train_logistic_regression,
+    "CRFEntityExtractor": train_crf_extractor,
 }

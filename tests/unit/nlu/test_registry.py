@@ -105,6 +105,27 @@ def test_logistic_regression_has_rasas_defaults_and_checked_options() -> None:
         fill_pipeline([TOKENIZER, {"name": "LogisticRegressionClassifier"}])
 
 
+def test_crf_extractor_has_rasas_defaults_and_checked_features() -> None:
+    (_, filled) = fill_pipeline([TOKENIZER, {"name": "CRFEntityExtractor"}])
+    assert filled["features"][1][:3] == ["low", "bias", "prefix5"]
+    assert (filled["max_iterations"], filled["L1_c"], filled["L2_c"]) == (50, 0.1, 0.1)
+    bad = {
+        "name": "CRFEntityExtractor",
+        "features": [["low", "pos"], ["bias", "word3"], ["low"]],
+        "max_iterations": 0,
+        "L1_c": -1,
+    }
+    with pytest.raises(ConfigError) as e:
+        fill_pipeline([TOKENIZER, bad])
+    text = str(e.value)
+    assert "'pos' needs spaCy" in text and "unknown feature 'word3'" in text
+    assert "pipeline[1].max_iterations:" in text and "pipeline[1].L1_c:" in text
+    with pytest.raises(ConfigError, match="odd number"):
+        fill_pipeline([TOKENIZER, {"name": "CRFEntityExtractor", "features": [["low"], ["bias"]]}])
+    with pytest.raises(ConfigError, match="needs a tokenizer"):
+        fill_pipeline([{"name": "CRFEntityExtractor"}])
+
+
 def test_bad_values_and_order() -> None:
     with pytest.raises(ConfigError, match="char_wb"):
         fill_pipeline([TOKENIZER, {"name": "CountVectorsFeaturizer", "analyzer": "chars"}])

@@ -14,6 +14,9 @@ from typing import Any
 
 from stratus.nlu.classifiers import FallbackClassifier, KeywordIntentClassifier
 from stratus.nlu.component import QUANTIZE, QUANTIZE_CHOICES, Component
+from stratus.nlu.crf_extractor import SPACY_FEATURES as CRF_SPACY_FEATURES
+from stratus.nlu.crf_extractor import SUPPORTED_FEATURES as CRF_FEATURES
+from stratus.nlu.crf_extractor import CRFEntityExtractor
 from stratus.nlu.diet import DIETClassifier
 from stratus.nlu.duckling import DucklingEntityExtractor
 from stratus.nlu.extractors import EntitySynonymMapper, RegexEntityExtractor
@@ -62,6 +65,7 @@ COMPONENTS: dict[str, ComponentEntry] = {
     "FallbackClassifier": ComponentEntry(FallbackClassifier, PROCESSOR),
     "RegexEntityExtractor": ComponentEntry(RegexEntityExtractor, EXTRACTOR),
     "DucklingEntityExtractor": ComponentEntry(DucklingEntityExtractor, EXTRACTOR),
+    "CRFEntityExtractor": ComponentEntry(CRFEntityExtractor, EXTRACTOR),
     "EntitySynonymMapper": ComponentEntry(EntitySynonymMapper, PROCESSOR),
     "ResponseSelector": ComponentEntry(ResponseSelector, SELECTOR),
 }
@@ -84,7 +88,6 @@ UNSUPPORTED: dict[str, str] = {
     "LanguageModelTokenizer": "use WhitespaceTokenizer",
     "SklearnIntentClassifier": "use DIETClassifier",
     "EmbeddingIntentClassifier": "use DIETClassifier",
-    "CRFEntityExtractor": "use DIETClassifier (its entity head is a CRF)",
     "DucklingHTTPExtractor": "Rasa 3 renamed it DucklingEntityExtractor (same options)",
 }
 
@@ -290,6 +293,44 @@ def _check_values(name: str, config: dict[str, Any]) -> list[tuple[str, str]]:
         found.extend(_check_duckling(config))
     elif name == "LogisticRegressionClassifier":
         found.extend(_check_logistic_regression(config))
+    elif name == "CRFEntityExtractor":
+        found.extend(_check_crf(config))
+    return found
+
+
+def _check_crf(config: dict[str, Any]) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    windows = config["features"]
+    if not (
+        isinstance(windows, list)
+        and len(windows) % 2 == 1
+        and all(isinstance(w, list) for w in windows)
+    ):
+        found.append(
+            (
+                "features",
+                "must be an odd number of lists of feature names (tokens before, the "
+                "token, tokens after)",
+            )
+        )
+    else:
+        for feature in (f for w in windows for f in w):
+            if feature in CRF_SPACY_FEATURES:
+                found.append(("features", f"'{feature}' needs spaCy, which Stratus does not ship"))
+            elif feature not in CRF_FEATURES:
+                found.append(
+                    (
+                        "features",
+                        f"unknown feature '{feature}'.{suggest(str(feature), CRF_FEATURES)}",
+                    )
+                )
+    iterations = config["max_iterations"]
+    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
+        found.append(("max_iterations", "must be an integer >= 1"))
+    for key in ("L1_c", "L2_c"):
+        value = config[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            found.append((key, "must be a number >= 0"))
     return found
 
 
