@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/nlu_accuracy.py [--datasets snips,hwu64,banking77,clinc150]
         [--folds 1|all] [--epochs N] [--seed N[,N...]] [--peer rasa [--peer-only]]
-        [--json out.json] [--config-variant shared|lm|both|lr] [--quantize | --int8-copy]
+        [--json out.json] [--config-variant shared|lm|both|lr|crf] [--quantize | --int8-copy]
 
 Both systems train the same shared config (Rasa's default pipeline without
 FallbackClassifier) on the same deduplicated split with the same epochs, in one run, and
@@ -16,7 +16,9 @@ deviation over the seeds (and folds): one seed's gap is often within seed noise.
 `--config-variant lm` adds LanguageModelFeaturizer (all-MiniLM-L6-v2) to the shared
 config, `both` runs the config with and without it (Stratus only: Rasa's would download
 the weights from the Hugging Face hub); `lr` puts LogisticRegressionClassifier in DIET's
-place (intents only). `--quantize` sets Stratus' `quantize: int8` on
+place (intents only), `crf` adds CRFEntityExtractor after it. With --peer rasa the table
+also says how often Stratus' parse has the same top intent and entities as Rasa's.
+`--quantize` sets Stratus' `quantize: int8` on
 DIETClassifier and LanguageModelFeaturizer (Rasa 3.6 ignores options it does not know,
 so its side trains as without it). `--int8-copy` keeps the float32 model and also scores
 a copy of it quantized after training (DIET and ResponseSelector networks, as the option
@@ -46,9 +48,17 @@ REPO = HERE.parent
 DATASETS_DIR = REPO.parent / "shared" / "datasets"
 FULL_EPOCHS = 100
 LM_WEIGHTS = "sentence-transformers/all-MiniLM-L6-v2"
-VARIANTS = {"shared": ("shared",), "lm": ("lm",), "both": ("shared", "lm"), "lr": ("lr",)}
+VARIANTS = {
+    "shared": ("shared",),
+    "lm": ("lm",),
+    "both": ("shared", "lm"),
+    "lr": ("lr",),
+    "crf": ("crf",),
+}
 # What the table calls each variant's rows.
-VARIANT_LABELS = {"shared": "", "lm": " +LMF", "lr": " LogReg"}
+VARIANT_LABELS = {"shared": "", "lm": " +LMF", "lr": " LogReg", "crf": " LogReg+CRF"}
+# Variants without a network: nothing to quantize, and --epochs is unused.
+NON_NEURAL = ("lr", "crf")
 
 sys.path.insert(0, str(HERE))
 from nlu_systems import SystemRun, int8_copy, run_rasa, run_stratus  # noqa: E402
@@ -85,7 +95,7 @@ def shared_config(
     """Rasa's default NLU pipeline (rasa init), no FallbackClassifier, so figures compare
     with the papers'; variant "lm" adds pre-trained dense features after the tokenizer,
     variant "lr" classifies intents with LogisticRegressionClassifier in DIET's place (no
-    entities); `seed` sets the classifier's seed (DIET's `random_seed`, the regression's
+    entities), variant "crf" adds CRFEntityExtractor after it for the entities; `seed` sets the classifier's seed (DIET's `random_seed`, the regression's
     `random_state`; both systems) for reproducible figures; `quantize` gives Stratus'
     networks int8 weights."""
     config: dict[str, Any] = {
@@ -107,10 +117,13 @@ def shared_config(
             {"name": "EntitySynonymMapper"},
         ],
     }
-    if variant == "lr":
+    if variant in NON_NEURAL:
         config["pipeline"][-2] = {"name": "LogisticRegressionClassifier"}
     if seed is not None:
-        config["pipeline"][-2]["random_state" if variant == "lr" else "random_seed"] = seed
+        seed_key = "random_state" if variant in NON_NEURAL else "random_seed"
+        config["pipeline"][-2][seed_key] = seed
+    if variant == "crf":
+        config["pipeline"].insert(-1, {"name": "CRFEntityExtractor"})
     if variant == "lm":
         config["pipeline"].insert(
             1,
@@ -176,6 +189,9 @@ class Scores:
     latency_median_ms: float | None = None
     latency_p95_ms: float | None = None
     peak_rss_mb: float | None = None
+    # the share of test messages parsed with the same top intent / entities as Rasa's
+    same_intent_as_peer: float | None = None
+    same_entities_as_peer: float | None = None
     n_train: int = 0
     n_test: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
@@ -193,8 +209,11 @@ def score(split: Split, examples: list[Any], run: SystemRun, n_train: int) -> Sc
         s.intent_accuracy = sum(p == e.intent for p, e in zip(predicted, examples)) / len(examples)
     if evaluation.intents:
         s.intent_f1 = evaluation.intents.scores.f1
-    if "DIETClassifier" in evaluation.entities:
-        s.entity_token_f1 = evaluation.entities["DIETClassifier"].scores.f1
+    extractor = next(
+        (e for e in ("DIETClassifier", "CRFEntityExtractor") if e in evaluation.entities), None
+    )
+    if extractor:
+        s.entity_token_f1 = evaluation.entities[extractor].scores.f1
     gold = [[a.as_dict() for a in e.entities] for e in examples]
     pred = [[p for p in (r.get("entities") or [])] for r in run.parses]
     if split.dataset.entity_metric == "exact":
@@ -216,7 +235,7 @@ def score(split: Split, examples: list[Any], run: SystemRun, n_train: int) -> Sc
         s.latency_median_ms = statistics.median(lat)
         s.latency_p95_ms = lat[min(len(lat) - 1, int(0.95 * len(lat)))]
     s.peak_rss_mb = run.extra.get("peak_rss_mb")
-    s.extra = dict(run.extra)
+    s.extra = {**run.extra, "parses": run.parses}  # for `agreement`; dropped after it
     return s
 
 
@@ -245,6 +264,8 @@ METRICS = [
     ("parse latency median (ms)", "latency_median_ms", 1.0, "{:.3f}"),
     ("parse latency p95 (ms)", "latency_p95_ms", 1.0, "{:.3f}"),
     ("peak RSS while training (MB)", "peak_rss_mb", 1.0, "{:.0f}"),
+    ("same intent as Rasa (% of messages)", "same_intent_as_peer", 100.0, "{:.2f}"),
+    ("same entities as Rasa (% of messages)", "same_entities_as_peer", 100.0, "{:.2f}"),
 ]
 
 
@@ -402,11 +423,35 @@ def run_split(
             int8_run = int8_copy(stratus_run, texts, work / "stratus-int8")
             scored["stratus_int8"] = score(split, tests, int8_run, data.n_train)
             print(f"  stratus int8 copy: {', '.join(int8_run.extra['quantized'])}", flush=True)
-    if args.peer == "rasa" and variant in ("shared", "lr"):
+    if args.peer == "rasa" and variant in ("shared", *NON_NEURAL):
         rasa_run = run_rasa(args.rasa_venv, config_path, data.train_file, tests, work / "rasa")
         scored["rasa"] = score(split, tests, rasa_run, data.n_train)
         print(f"  rasa: trained in {rasa_run.train_seconds:.1f} s", flush=True)
+        for system in ("stratus", "stratus_int8"):
+            if system in scored:
+                agreement(scored[system], scored[system].extra.pop("parses"), rasa_run.parses)
+    for s in scored.values():
+        s.extra.pop("parses", None)
     return scored
+
+
+def _entity_set(parse: dict[str, Any]) -> set[tuple[Any, ...]]:
+    keys = ("start", "end", "entity", "role", "group")
+    return {(*(e.get(k) for k in keys), str(e.get("value"))) for e in parse.get("entities") or []}
+
+
+def agreement(scores: Scores, parses: list[dict[str, Any]], peer: list[dict[str, Any]]) -> None:
+    """How often a system's parse names the same top intent, and the same entities
+    (spans, types, roles, groups, values), as the peer's for the same message."""
+    pairs = list(zip(parses, peer))
+    if not pairs:
+        return
+    scores.same_intent_as_peer = sum(
+        (a.get("intent") or {}).get("name") == (b.get("intent") or {}).get("name") for a, b in pairs
+    ) / len(pairs)
+    scores.same_entities_as_peer = sum(_entity_set(a) == _entity_set(b) for a, b in pairs) / len(
+        pairs
+    )
 
 
 def write_nlu_yaml(examples: list[Any], out: Path) -> Path:
@@ -464,7 +509,8 @@ def main(argv: list[str] | None = None) -> int:
         choices=sorted(VARIANTS),
         default="shared",
         help="lm: the shared config plus LanguageModelFeaturizer; both: with and without it; "
-        "lr: LogisticRegressionClassifier in DIET's place (intents only; --epochs unused)",
+        "lr: LogisticRegressionClassifier in DIET's place (intents only; --epochs unused); "
+        "crf: lr plus CRFEntityExtractor for the entities",
     )
     int8 = parser.add_mutually_exclusive_group()
     int8.add_argument(
@@ -484,7 +530,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown dataset(s) {unknown}; choose from {', '.join(DATASETS)}")
     if args.peer_only and not args.peer:
         parser.error("--peer-only needs --peer rasa")
-    if args.config_variant == "lr" and (args.int8_copy or args.quantize):
+    if args.config_variant in NON_NEURAL and (args.int8_copy or args.quantize):
         parser.error("--config-variant lr has no network to quantize")
     if args.peer_only and args.int8_copy:
         parser.error("--int8-copy quantizes Stratus' model: it cannot go with --peer-only")

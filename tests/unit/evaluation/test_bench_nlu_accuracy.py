@@ -210,3 +210,31 @@ def test_the_lr_variant_puts_the_regression_in_diets_place(
     with pytest.raises(SystemExit):
         bench.main(["--datasets", "snips", "--config-variant", "lr", "--int8-copy"])
     assert "no network to quantize" in capsys.readouterr().err
+
+
+def test_the_crf_variant_adds_the_crf_after_the_regression(bench: ModuleType) -> None:
+    from stratus.nlu.registry import fill_pipeline
+
+    names = [c["name"] for c in bench.shared_config(10, "crf", 1)["pipeline"]]
+    assert names[-3:] == [
+        "LogisticRegressionClassifier",
+        "CRFEntityExtractor",
+        "EntitySynonymMapper",
+    ]
+    fill_pipeline(bench.shared_config(10, "crf", 1)["pipeline"])
+
+
+def test_agreement_counts_messages_with_the_same_intent_and_entities(bench: ModuleType) -> None:
+    def parse(intent: str, *entities: tuple[int, int, str]) -> dict[str, Any]:
+        found = [
+            {"start": s, "end": e, "entity": n, "value": "x", "confidence_entity": 0.5}
+            for s, e, n in entities
+        ]
+        return {"intent": {"name": intent, "confidence": 0.9}, "entities": found}
+
+    ours = [parse("a", (0, 1, "city")), parse("b"), parse("a", (0, 1, "city"))]
+    rasa = [parse("a", (0, 1, "city")), parse("a"), parse("a", (0, 2, "city"))]
+    scores = bench.Scores()
+    bench.agreement(scores, ours, rasa)
+    assert scores.same_intent_as_peer == pytest.approx(2 / 3)
+    assert scores.same_entities_as_peer == pytest.approx(2 / 3)  # confidences do not count
