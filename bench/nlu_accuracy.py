@@ -303,7 +303,8 @@ def table(results: list[dict[str, Any]], epochs: int) -> str:
             if key == "entity_f1":
                 label = f"entity F1, {entity_metric_name(dataset)} (%)"
             name = r["dataset"] + VARIANT_LABELS[r.get("variant") or "shared"]
-            rows.append([name, r["split"], label, *cells, comparison])
+            same = "same config (no epochs)" if r.get("variant") in NON_NEURAL else comparison
+            rows.append([name, r["split"], label, *cells, same])
     headers = ["dataset", "split", "metric", *(SYSTEMS[s] for s in systems), "comparison"]
     return format_table(headers, rows, left=3)
 
@@ -432,6 +433,8 @@ def run_split(
                 agreement(scored[system], scored[system].extra.pop("parses"), rasa_run.parses)
     for s in scored.values():
         s.extra.pop("parses", None)
+        if variant == "lr":  # no entity extractor: no entity figures
+            s.entity_f1 = s.entity_token_f1 = s.same_entities_as_peer = None
     return scored
 
 
