@@ -36,7 +36,18 @@ from stratus_train.nlu import train_pipeline
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[str], None]
-_VERSIONED = ("numpy", "tensorflow-cpu", "tensorflow", "keras", "tf2onnx", "onnx", "onnxruntime")
+_VERSIONED = (
+    "numpy",
+    "tensorflow-cpu",
+    "tensorflow",
+    "keras",
+    "tf2onnx",
+    "onnx",
+    "onnxruntime",
+    # LogisticRegressionClassifier's and CRFEntityExtractor's trainers
+    "scikit-learn",
+    "python-crfsuite",
+)
 
 
 @dataclass(frozen=True)

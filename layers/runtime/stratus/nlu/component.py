@@ -20,7 +20,8 @@ class Component:
 
     name: ClassVar[str]
     defaults: ClassVar[dict[str, Any]] = {}
-    # Trained by stratus_train (TensorFlow) rather than by `fit`.
+    # Trained by stratus_train rather than by `fit`: with TensorFlow, or with a library the
+    # engine must not import (scikit-learn, CRFsuite) whose result it reads as arrays.
     neural: ClassVar[bool] = False
     # Options Rasa 3.6 accepts but Stratus ignores (with a warning): keeps old configs loading.
     ignored_options: ClassVar[frozenset[str]] = frozenset()
