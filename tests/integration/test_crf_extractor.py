@@ -164,3 +164,26 @@ def test_crfsuite_is_never_imported_when_parsing(model: Path) -> None:
         env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )
     assert out.stdout.strip() == ""
+
+
+def test_misaligned_annotations_are_left_out_as_rasa_leaves_them() -> None:
+    from stratus.nlu.tokenizers import WhitespaceTokenizer
+    from stratus.shared.training_data.message import EntityAnnotation, NluExample
+    from stratus_train.crf_extractor import aligned
+
+    example = NluExample(
+        "fly to Berlin-Mitte from Oslo",
+        "book_flight",
+        (
+            EntityAnnotation(start=7, end=13, value="Berlin", entity="city"),  # inside a token
+            EntityAnnotation(start=25, end=29, value="Oslo", entity="city"),
+        ),
+    )
+    message = Message(example.text)
+    WhitespaceTokenizer(WhitespaceTokenizer.defaults).process([message])
+    kept = aligned(message.tokens, example)
+    assert [a.value for a in kept.entities] == ["Oslo"]
+    from stratus.nlu.entity_tags import ENTITY, annotation_tags
+
+    # Rasa's BILOU tags for it: the misaligned one's token is "O"
+    assert annotation_tags(message.tokens, kept, ENTITY, True) == ["O", "O", "O", "O", "U-city"]
