@@ -4,15 +4,13 @@ weights with numpy (CRFsuite's marginals, never CRFsuite itself)."""
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
+from flights import FLIGHT_EXAMPLES
+from fresh_parse import TRAINING_MODULES, parse_in_fresh_process
 
 from stratus.nlu.crf_extractor import CRFEntityExtractor, attributes, crf_tokens, token_features
 from stratus.nlu.interpreter import Interpreter
@@ -23,25 +21,21 @@ pytestmark = pytest.mark.slow
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 MOODBOT = SHARED / "rasa-examples" / "moodbot"
-FLIGHTS = """\
+FLIGHTS = (
+    """\
 version: "3.1"
 nlu:
 - intent: book_flight
   examples: |
-    - fly from [Berlin]{"entity": "city", "role": "departure"} to [Paris]{"entity": "city", "role": "destination"}
-    - a flight from [London]{"entity": "city", "role": "departure"} to [Rome]{"entity": "city", "role": "destination"}
-    - book me a flight to [Madrid]{"entity": "city", "role": "destination"} from [Oslo]{"entity": "city", "role": "departure"}
-    - I want to go from [Vienna]{"entity": "city", "role": "departure"} to [Berlin]{"entity": "city", "role": "destination"}
-    - get me from [Paris]{"entity": "city", "role": "departure"} to [London]{"entity": "city", "role": "destination"}
-    - fly to [Rome]{"entity": "city", "role": "destination"} from [Madrid]{"entity": "city", "role": "departure"}
-    - flights from [Oslo]{"entity": "city", "role": "departure"} to [Vienna]{"entity": "city", "role": "destination"}
-    - travel from [NYC]{"entity": "city", "role": "departure", "value": "New York"} to [Berlin]{"entity": "city", "role": "destination"}
-    - book [2](seats) seats from [Oslo]{"entity": "city", "role": "departure"} to [Rome]{"entity": "city", "role": "destination"}
+"""
+    + FLIGHT_EXAMPLES
+    + """    - book [2](seats) seats from [Oslo]{"entity": "city", "role": "departure"} to [Rome]{"entity": "city", "role": "destination"}
     - [3](seats) seats to [Paris]{"entity": "city", "role": "destination"} please
 - regex: seats
   examples: |
     - \\d+
 """
+)
 CONFIG = """\
 recipe: default.v1
 assistant_id: crf_test
@@ -148,22 +142,10 @@ def test_rasas_fixture_configs_train(tmp_path: Path, caplog: pytest.LogCaptureFi
 
 
 def test_crfsuite_is_never_imported_when_parsing(model: Path) -> None:
-    code = textwrap.dedent(f"""
-        import sys
-        from stratus.nlu.interpreter import Interpreter
-        result = Interpreter.load({str(model)!r}).parse("fly from Oslo to Rome")
-        assert [e["value"] for e in result["entities"]] == ["Oslo", "Rome"], result
-        print(",".join(sorted(m for m in sys.modules
-                              if m.split(".")[0] in ("pycrfsuite", "sklearn", "stratus_train"))))
-    """)
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )
-    assert out.stdout.strip() == ""
+    watched = (*TRAINING_MODULES, "pycrfsuite", "sklearn")
+    result, imported = parse_in_fresh_process(model, "fly from Oslo to Rome", watched)
+    assert [e["value"] for e in result["entities"]] == ["Oslo", "Rome"], result
+    assert imported == []
 
 
 def test_misaligned_annotations_are_left_out_as_rasa_leaves_them() -> None:

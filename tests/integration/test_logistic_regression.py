@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
+from fresh_parse import TRAINING_MODULES, parse_in_fresh_process
 
 from stratus.nlu.interpreter import Interpreter
 from stratus.nlu.logistic_regression import LogisticRegressionClassifier
@@ -151,19 +148,7 @@ nlu:
 
 
 def test_scikit_learn_is_never_imported_when_parsing(moodbot_model: Path) -> None:
-    code = textwrap.dedent(f"""
-        import sys
-        from stratus.nlu.interpreter import Interpreter
-        result = Interpreter.load({str(moodbot_model)!r}).parse("i am very sad")
-        assert result["intent"]["name"] == "mood_unhappy", result
-        print(",".join(sorted(m for m in sys.modules
-                              if m.split(".")[0] in ("sklearn", "scipy", "stratus_train"))))
-    """)
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )
-    assert out.stdout.strip() == ""
+    watched = (*TRAINING_MODULES, "sklearn", "scipy")
+    result, imported = parse_in_fresh_process(moodbot_model, "i am very sad", watched)
+    assert result["intent"]["name"] == "mood_unhappy", result
+    assert imported == []
