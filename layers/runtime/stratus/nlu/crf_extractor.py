@@ -54,7 +54,6 @@ TOKEN_FEATURES: dict[str, Callable[[str], Any]] = {
 }
 PATTERN, DENSE, ENTITY_FEATURE = "pattern", "text_dense_features", "entity"
 SUPPORTED_FEATURES = frozenset({*TOKEN_FEATURES, PATTERN, DENSE})
-SPACY_FEATURES = frozenset({"pos", "pos2"})
 
 
 class CrfToken:

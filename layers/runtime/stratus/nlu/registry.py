@@ -14,7 +14,6 @@ from typing import Any
 
 from stratus.nlu.classifiers import FallbackClassifier, KeywordIntentClassifier
 from stratus.nlu.component import QUANTIZE, QUANTIZE_CHOICES, Component
-from stratus.nlu.crf_extractor import SPACY_FEATURES as CRF_SPACY_FEATURES
 from stratus.nlu.crf_extractor import SUPPORTED_FEATURES as CRF_FEATURES
 from stratus.nlu.crf_extractor import CRFEntityExtractor
 from stratus.nlu.diet import DIETClassifier
@@ -242,22 +241,7 @@ def _check_values(name: str, config: dict[str, Any]) -> list[tuple[str, str]]:
         if config["strip_accents"] not in (None, "ascii", "unicode"):
             found.append(("strip_accents", "must be ascii, unicode or null"))
     elif name == "LexicalSyntacticFeaturizer":
-        windows = config["features"]
-        if not isinstance(windows, list) or not all(isinstance(w, list) for w in windows):
-            found.append(("features", "must be a list of lists of feature names"))
-        else:
-            for feature in (f for w in windows for f in w):
-                if feature in SPACY_FEATURES:
-                    found.append(
-                        ("features", f"'{feature}' needs spaCy, which Stratus does not ship")
-                    )
-                elif feature not in SUPPORTED_FEATURES:
-                    found.append(
-                        (
-                            "features",
-                            f"unknown feature '{feature}'.{suggest(feature, SUPPORTED_FEATURES)}",
-                        )
-                    )
+        found.extend(_check_windows(config["features"], SUPPORTED_FEATURES))
     elif name in ("DIETClassifier", "ResponseSelector"):
         if config["model_confidence"] not in ("softmax", "auto"):
             found.append(("model_confidence", _CONFIDENCE_HELP))
@@ -298,39 +282,49 @@ def _check_values(name: str, config: dict[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
-def _check_crf(config: dict[str, Any]) -> list[tuple[str, str]]:
-    found: list[tuple[str, str]] = []
-    windows = config["features"]
-    if not (
-        isinstance(windows, list)
-        and len(windows) % 2 == 1
-        and all(isinstance(w, list) for w in windows)
+def _check_windows(
+    windows: Any, supported: frozenset[str], odd: bool = False
+) -> list[tuple[str, str]]:
+    """A `features` option of windows of feature names (LexicalSyntacticFeaturizer's,
+    CRFEntityExtractor's, which needs an odd count: a centre token)."""
+    if (
+        not isinstance(windows, list)
+        or not all(isinstance(w, list) for w in windows)
+        or (odd and len(windows) % 2 != 1)
     ):
-        found.append(
-            (
-                "features",
-                "must be an odd number of lists of feature names (tokens before, the "
-                "token, tokens after)",
-            )
+        shape = (
+            "an odd number of lists of feature names (tokens before, the token, tokens after)"
+            if odd
+            else "a list of lists of feature names"
         )
-    else:
-        for feature in (f for w in windows for f in w):
-            if feature in CRF_SPACY_FEATURES:
-                found.append(("features", f"'{feature}' needs spaCy, which Stratus does not ship"))
-            elif feature not in CRF_FEATURES:
-                found.append(
-                    (
-                        "features",
-                        f"unknown feature '{feature}'.{suggest(str(feature), CRF_FEATURES)}",
-                    )
-                )
-    iterations = config["max_iterations"]
-    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
+        return [("features", f"must be {shape}")]
+    found: list[tuple[str, str]] = []
+    for feature in (f for w in windows for f in w):
+        if feature in SPACY_FEATURES:
+            found.append(("features", f"'{feature}' needs spaCy, which Stratus does not ship"))
+        elif feature not in supported:
+            found.append(
+                ("features", f"unknown feature '{feature}'.{suggest(str(feature), supported)}")
+            )
+    return found
+
+
+def _not_a_number(value: Any, lowest: float, integer: bool = False, above: bool = False) -> bool:
+    """Whether `value` is not a number (an integer, with `integer`) >= `lowest` (> it, with
+    `above`); YAML's true and false are not numbers."""
+    kinds = int if integer else int | float
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        return True
+    return value <= lowest if above else value < lowest
+
+
+def _check_crf(config: dict[str, Any]) -> list[tuple[str, str]]:
+    found = _check_windows(config["features"], CRF_FEATURES, odd=True)
+    if _not_a_number(config["max_iterations"], 1, integer=True):
         found.append(("max_iterations", "must be an integer >= 1"))
-    for key in ("L1_c", "L2_c"):
-        value = config[key]
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            found.append((key, "must be a number >= 0"))
+    found.extend(
+        (key, "must be a number >= 0") for key in ("L1_c", "L2_c") if _not_a_number(config[key], 0)
+    )
     return found
 
 
@@ -348,11 +342,9 @@ def _check_logistic_regression(config: dict[str, Any]) -> list[tuple[str, str]]:
             )
         )
     for key, lowest in (("max_iter", 1), ("ranking_length", 0)):
-        value = config[key]
-        if isinstance(value, bool) or not isinstance(value, int) or value < lowest:
+        if _not_a_number(config[key], lowest, integer=True):
             found.append((key, f"must be an integer >= {lowest}"))
-    tol = config["tol"]
-    if isinstance(tol, bool) or not isinstance(tol, int | float) or tol <= 0:
+    if _not_a_number(config["tol"], 0, above=True):
         found.append(("tol", "must be a positive number"))
     seed = config["random_state"]
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
@@ -373,8 +365,7 @@ def _check_duckling(config: dict[str, Any]) -> list[tuple[str, str]]:
     url = config["url"]
     if isinstance(url, str) and not url.startswith(("http://", "https://")):
         found.append(("url", f"must be an http:// or https:// URL, not '{url}'"))
-    timeout = config["timeout"]
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+    if _not_a_number(config["timeout"], 0, above=True):
         found.append(("timeout", "must be a positive number of seconds"))
     return found
 
