@@ -26,7 +26,7 @@ from stratus.nlu.diet import split_config
 from stratus.nlu.entity_tags import (
     ENTITY,
     NO_ENTITY,
-    _crf_marginals_in_log_space,
+    Crf,
     ensure_consistent_bilou,
     entities_from_tags,
     strip_prefix,
@@ -160,8 +160,8 @@ class CrfTagger:
         self.labels = labels
         self._index = {name: i for i, name in enumerate(attribute_names)}
         self._pointers, self._label_ids, self._weights = pointers, label_ids, weights
-        self.transitions = transitions
-        self._moves = np.exp(transitions - transitions.max())
+        # DIET's CRF decoding does the forward-backward: the same chain, other weights.
+        self._crf = Crf(transitions)
 
     def state_scores(self, features: list[dict[str, Any]]) -> np.ndarray:
         """[tokens, labels]: each token's score per label (one gather for the message:
@@ -189,32 +189,7 @@ class CrfTagger:
 
     def marginals(self, features: list[dict[str, Any]]) -> np.ndarray:
         """[tokens, labels]: CRFsuite's `marginal(label, t)` for every token and label."""
-        return forward_backward(self.state_scores(features), self._moves)
-
-
-def forward_backward(scores: np.ndarray, moves: np.ndarray) -> np.ndarray:
-    """Marginals of a linear-chain CRF with state `scores` [tokens, labels] and `moves` =
-    exp(transitions - their maximum): matrix-vector products in probability space, each
-    step normalised (so nothing over- or underflows for any trained CRF's weights), in
-    float64 as CRFsuite computes them. ~50x faster than log-sum-exp over label pairs at
-    HWU64's 200+ labels; scores that still underflow fall back to log space."""
-    n_steps = len(scores)
-    emissions = np.exp(scores - scores.max(axis=1, keepdims=True))
-    alpha, beta = np.empty_like(emissions), np.empty_like(emissions)
-    alpha[0] = emissions[0] / emissions[0].sum()
-    with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
-        for t in range(1, n_steps):
-            step = (alpha[t - 1] @ moves) * emissions[t]
-            alpha[t] = step / step.sum()
-        beta[-1] = 1.0
-        for t in range(n_steps - 2, -1, -1):
-            step = moves @ (emissions[t + 1] * beta[t + 1])
-            beta[t] = step / step.sum()
-        joint = alpha * beta
-        marginals = joint / joint.sum(axis=1, keepdims=True)
-    if not np.isfinite(marginals).all():
-        return _crf_marginals_in_log_space(scores, np.log(moves))
-    return marginals
+        return self._crf.marginals(self.state_scores(features))
 
 
 class CRFEntityExtractor(Component):
