@@ -83,7 +83,7 @@ def train_crf_extractor(
     left_out = 0
     for m in examples:
         assert m.example is not None
-        tokens = crf_tokens(m, pattern_names, set(feature_keys) if feature_keys else None)
+        tokens = crf_tokens(m, pattern_names, shaped.feature_keys)
         example = aligned(m.tokens, m.example)
         left_out += len(m.example.entities) - len(example.entities)
         for token, tag in zip(tokens, annotation_tags(m.tokens, example, ENTITY, bilou)):

@@ -15,8 +15,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from stratus.nlu.component import Component, read_json
-from stratus.nlu.features import FeatureLayout
+from stratus.nlu.features import SENT_DENSE, FeatureLayout, dense_inputs
 from stratus.nlu.message import Message
+from stratus.nlu.onnx_model import softmax
 
 # [features, intents] (one column for two intents), then the intercepts; features are the
 # layout's sparse columns followed by its dense ones.
@@ -75,16 +76,9 @@ class LogisticRegressionClassifier(Component):
                 columns.append(base + column)  # type: ignore[operator]
                 values.append(value)
         dense = None
-        if self.layout.dense:
-            found = {d.featurizer: d.sentence for d in message.dense}
-            dense = np.concatenate(
-                [
-                    np.asarray(found[key], np.float64).reshape(-1)
-                    if key in found
-                    else np.zeros(dim)
-                    for key, dim in self.layout.dense
-                ]
-            )
+        if self.layout.dense:  # the sentence vectors DIET reads (float32, as featurized)
+            sentence = dense_inputs([message], self.layout, [0], 1)[SENT_DENSE][0]
+            dense = sentence.astype(np.float64)
         return columns, values, dense
 
     def probabilities(self, message: Message) -> np.ndarray:
@@ -99,8 +93,7 @@ class LogisticRegressionClassifier(Component):
         if len(scores) == 1:  # two intents: scikit-learn's binary model
             positive = 1.0 / (1.0 + np.exp(-scores[0]))
             return np.array([1.0 - positive, positive])
-        exp = np.exp(scores - scores.max())
-        return exp / exp.sum()
+        return softmax(scores)
 
     def process(self, messages: list[Message]) -> None:
         for message in messages:
