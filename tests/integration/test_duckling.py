@@ -32,9 +32,13 @@ def duckling() -> Iterator[FakePlatform]:
     server.close()
 
 
-def extractor(url: str | None, **options: Any) -> DucklingEntityExtractor:
+def extractor(
+    url: str | None, environment_url: str | None = None, **options: Any
+) -> DucklingEntityExtractor:
+    """The component as config.yml fills it; `environment_url` as a door passes it."""
     (filled,) = fill_pipeline([{"name": "DucklingEntityExtractor", "url": url, **options}])
-    return DucklingEntityExtractor({k: v for k, v in filled.items() if k != "name"})
+    config = {k: v for k, v in filled.items() if k != "name"}
+    return DucklingEntityExtractor(config, url=environment_url)
 
 
 def entities(component: DucklingEntityExtractor, text: str) -> list[dict[str, Any]]:
@@ -168,14 +172,7 @@ def test_the_environment_names_the_server_as_in_rasa(duckling: FakePlatform) -> 
         {"STRATUS_MODEL_DIR": "/m", "RASA_DUCKLING_HTTP_URL": duckling.url}
     )
     assert settings.duckling_url == duckling.url
-    config = {
-        k: v
-        for k, v in fill_pipeline(
-            [{"name": "DucklingEntityExtractor", "url": "http://nowhere.invalid:1"}]
-        )[0].items()
-        if k != "name"
-    }
-    component = DucklingEntityExtractor(config, url=duckling.url)
+    component = extractor("http://nowhere.invalid:1", environment_url=duckling.url)
     assert [e["value"] for e in entities(component, "for 7")] == [7]
 
 
