@@ -96,9 +96,10 @@ def shared_config(
     """Rasa's default NLU pipeline (rasa init), no FallbackClassifier, so figures compare
     with the papers'; variant "lm" adds pre-trained dense features after the tokenizer,
     variant "lr" classifies intents with LogisticRegressionClassifier in DIET's place (no
-    entities), variant "crf" adds CRFEntityExtractor after it for the entities; `seed` sets the classifier's seed (DIET's `random_seed`, the regression's
-    `random_state`; both systems) for reproducible figures; `quantize` gives Stratus'
-    networks int8 weights."""
+    entities), variant "crf" adds CRFEntityExtractor after it for the entities; `seed`
+    sets the classifier's seed (DIET's `random_seed`, the regression's `random_state`;
+    both systems) for reproducible figures; `quantize` gives Stratus' networks int8
+    weights."""
     config: dict[str, Any] = {
         "recipe": "default.v1",
         "language": "en",
@@ -213,7 +214,7 @@ def score(split: Split, examples: list[Any], run: SystemRun, n_train: int) -> Sc
         s.latency_median_ms = statistics.median(lat)
         s.latency_p95_ms = lat[min(len(lat) - 1, int(0.95 * len(lat)))]
     s.peak_rss_mb = run.extra.get("peak_rss_mb")
-    s.extra = {**run.extra, "parses": run.parses}  # for `agreement`; dropped after it
+    s.extra = dict(run.extra)
     return s
 
 
@@ -363,24 +364,23 @@ def run_split(
         flush=True,
     )
     scored: dict[str, Scores] = {}
+    runs: dict[str, SystemRun] = {}
     if not args.peer_only:
-        stratus_run = run_stratus(config_path, data.train_data, tests, work / "stratus")
-        scored["stratus"] = score(split, tests, stratus_run, data.n_train)
-        print(f"  stratus: trained in {stratus_run.train_seconds:.1f} s", flush=True)
+        runs["stratus"] = run_stratus(config_path, data.train_data, tests, work / "stratus")
+        print(f"  stratus: trained in {runs['stratus'].train_seconds:.1f} s", flush=True)
         if args.int8_copy:
             texts = [e.text for e in tests]
-            int8_run = int8_copy(stratus_run, texts, work / "stratus-int8")
-            scored["stratus_int8"] = score(split, tests, int8_run, data.n_train)
-            print(f"  stratus int8 copy: {', '.join(int8_run.extra['quantized'])}", flush=True)
+            runs["stratus_int8"] = int8_copy(runs["stratus"], texts, work / "stratus-int8")
+            quantized = ", ".join(runs["stratus_int8"].extra["quantized"])
+            print(f"  stratus int8 copy: {quantized}", flush=True)
     if args.peer == "rasa" and variant in ("shared", *NON_NEURAL):
-        rasa_run = run_rasa(args.rasa_venv, config_path, data.train_file, tests, work / "rasa")
-        scored["rasa"] = score(split, tests, rasa_run, data.n_train)
-        print(f"  rasa: trained in {rasa_run.train_seconds:.1f} s", flush=True)
-        for system in ("stratus", "stratus_int8"):
-            if system in scored:
-                agreement(scored[system], scored[system].extra.pop("parses"), rasa_run.parses)
+        runs["rasa"] = run_rasa(args.rasa_venv, config_path, data.train_file, tests, work / "rasa")
+        print(f"  rasa: trained in {runs['rasa'].train_seconds:.1f} s", flush=True)
+    for system, run in runs.items():
+        scored[system] = score(split, tests, run, data.n_train)
+        if system != "rasa" and "rasa" in runs:
+            agreement(scored[system], run.parses, runs["rasa"].parses)
     for s in scored.values():
-        s.extra.pop("parses", None)
         if variant == "lr":  # no entity extractor: no entity figures
             s.entity_f1 = s.entity_token_f1 = s.same_entities_as_peer = None
     return scored
