@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -14,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import peak_memory
 
 HERE = Path(__file__).resolve().parent
 
@@ -52,11 +53,13 @@ def run_stratus(
     config = load_config(config_path)
     work.mkdir(parents=True, exist_ok=True)
     trainer = stratus_trainer()
+    peak_memory.reset_peak_rss()
     started = time.perf_counter()
     model_dir = Path(trainer.train_nlu(config, train_data, work / "models", responses))
     train_seconds = time.perf_counter() - started
-    # Training runs in this process: its high-water mark (earlier datasets of the run included).
-    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    # Training runs in this process: its peak since the reset above (the whole run so far
+    # where the kernel refuses the reset).
+    peak_rss_mb = peak_memory.peak_rss_mb()
 
     texts = [e.text for e in test_examples]
     return parsed_run(model_dir, texts, work, train_seconds, peak_rss_mb=peak_rss_mb)
