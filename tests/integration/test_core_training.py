@@ -147,6 +147,34 @@ def test_ted_onnx_agrees_with_tensorflow_and_learns_moodbot(tmp_path: Path) -> N
     assert total > 10 and right / total >= 0.9
 
 
+@pytest.mark.parametrize("renormalize", [False, True])
+def test_ted_ranking_length_and_renormalize_as_rasa(renormalize: bool, tmp_path: Path) -> None:
+    # Rasa's rank_and_mask: the top `ranking_length` confidences stay, the others become 0,
+    # and `renormalize_confidences` makes the kept ones sum to 1. Rasa's TED keeps every
+    # action's confidence by default (ranking_length 0).
+    project = example("moodbot")
+    domain = project.training_domain()
+    trackers = generate_trackers(project.data.stories, project.data.rules, domain)
+    net, featurizer, histories, config = fit_ted(
+        trackers, domain, {"max_history": 5, "epochs": 2, "random_seed": 1}, lambda _: None
+    )
+    assert config["ranking_length"] == 0 and config["renormalize_confidences"] is False
+    export_ted(net, featurizer.dimension, tmp_path, *featurizer.encode(histories[:2]))
+    meta = {"config": config, "featurizer": featurizer.as_dict()}
+    (tmp_path / "meta.json").write_text(json.dumps(meta))
+    tracker = new_tracker(domain, "t")
+    full = np.asarray(TEDPolicy.load(tmp_path).predict(tracker, domain).probabilities)
+    assert np.count_nonzero(full) == len(featurizer.actions)
+
+    ranked = {**config, "ranking_length": 3, "renormalize_confidences": renormalize}
+    (tmp_path / "meta.json").write_text(json.dumps({**meta, "config": ranked}))
+    cut = np.asarray(TEDPolicy.load(tmp_path).predict(tracker, domain).probabilities)
+    top = np.argsort(full)[::-1][:3]
+    assert sorted(np.flatnonzero(cut)) == sorted(top)
+    expected = full[top] / full[top].sum() if renormalize else full[top]
+    assert np.allclose(cut[top], expected, atol=1e-6)
+
+
 @pytest.mark.parametrize("unidirectional", [False, True])
 def test_ted_export_masks_padded_and_later_turns_as_tensorflow(
     unidirectional: bool, tmp_path: Path

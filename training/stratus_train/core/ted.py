@@ -39,7 +39,8 @@ from stratus_train.threads import use_training_threads
 logger = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 
-# Rasa 3.6's TEDPolicy defaults, for the options this implementation uses.
+# Rasa 3.6's TEDPolicy defaults, for the options this implementation uses (the others:
+# core/options.py, NOT_APPLIED).
 TED_DEFAULTS: dict[str, Any] = {
     "priority": TED_POLICY_PRIORITY,
     "max_history": None,
@@ -55,7 +56,8 @@ TED_DEFAULTS: dict[str, Any] = {
     "drop_rate_dialogue": 0.1,
     "drop_rate_attention": 0.0,
     "regularization_constant": 0.001,
-    "ranking_length": 10,
+    "ranking_length": 0,  # Rasa 3.6's TED: every action's confidence (DIET's is 10)
+    "renormalize_confidences": False,
     "random_seed": None,
     "constrain_similarities": False,
     "model_confidence": "softmax",

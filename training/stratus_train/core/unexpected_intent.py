@@ -55,8 +55,9 @@ UNEXPECTED_INTENT_TRAIN_DEFAULTS: dict[str, Any] = {
     **{
         k: v
         for k, v in TED_DEFAULTS.items()
-        if k not in ("constrain_similarities", "model_confidence")
+        if k not in ("constrain_similarities", "model_confidence", "renormalize_confidences")
     },
+    "ranking_length": 10,
     "priority": UNLIKELY_INTENT_POLICY_PRIORITY,
     "tolerance": 0.0,
     "ignore_intents_list": [],

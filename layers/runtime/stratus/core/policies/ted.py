@@ -120,9 +120,16 @@ class TEDPolicy:
         scores = confidences[1 if end_to_end else 0]
         ranking = int(self.config.get("ranking_length") or 0)
         if 0 < ranking < len(scores):
-            # Rasa keeps the top `ranking_length` confidences and zeroes the rest
-            cut = np.sort(scores)[-ranking]
-            scores = np.where(scores >= cut, scores, 0.0)
+            # Rasa's rank_and_mask: the top `ranking_length` confidences stay, the rest are
+            # zeroed, and with `renormalize_confidences` the kept ones sum to 1 again.
+            scores = scores.copy()
+            scores[scores.argsort()[::-1][ranking:]] = 0.0
+            if (
+                self.config.get("renormalize_confidences")
+                and self.config.get("model_confidence", "softmax") == "softmax"
+                and scores.sum() > 0
+            ):
+                scores = scores / scores.sum()
         result = [0.0] * len(domain.action_names_or_texts)
         for action, score in zip(self.featurizer.actions, scores.tolist()):
             if action in domain.action_names_or_texts:
