@@ -387,25 +387,11 @@ def run_split(
 
 
 def write_nlu_yaml(examples: list[Any], out: Path) -> Path:
-    """Examples (entities written as Rasa's JSON annotation) as a Rasa NLU file."""
-    by_intent: dict[str, list[str]] = {}
-    for e in examples:
-        text, last = "", 0
-        for a in sorted(e.entities, key=lambda a: a.start):
-            ann: dict[str, Any] = {"entity": a.entity}
-            if a.value != e.text[a.start : a.end]:
-                ann["value"] = a.value
-            for key in ("role", "group"):
-                if getattr(a, key):
-                    ann[key] = getattr(a, key)
-            text += e.text[last : a.start] + f"[{e.text[a.start : a.end]}]" + json.dumps(ann)
-            last = a.end
-        by_intent.setdefault(e.full_intent or "", []).append(text + e.text[last:])
-    items = [
-        {"intent": intent, "examples": "".join(f"- {t}\n" for t in texts)}
-        for intent, texts in by_intent.items()
-    ]
-    out.write_text(yaml.safe_dump({"version": "3.1", "nlu": items}, allow_unicode=True), "utf-8")
+    """Examples as a Rasa NLU file (the engine's writer, which Rasa reads back the same)."""
+    from stratus.shared.training_data import NluData
+    from stratus.shared.training_data.nlu_writer import nlu_yaml
+
+    out.write_text(nlu_yaml(NluData(examples=tuple(examples))), "utf-8")
     return out
 
 
