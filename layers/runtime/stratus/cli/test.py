@@ -2,7 +2,8 @@
 
 `stratus test nlu` writes Rasa's result files (intent_report.json, intent_errors.json,
 <Extractor>_report.json, ... and the PNG plots) and prints a summary table. With
-`--cross-validation` it trains one model per fold instead of loading one.
+`--cross-validation` it trains one model per fold instead of loading one; with two or
+more `--config` files it compares them (`--runs`, `--percentages`) as Rasa 3.6 does.
 `stratus test core` replays test stories (story_report.json, failed_test_stories.yml,
 stories_with_warnings.yml, successful_test_stories.yml with `--successes`,
 story_confusion_matrix.png); plain `stratus test` runs both. `--successes`, `--no-errors`,
@@ -25,12 +26,16 @@ from stratus.shared.exceptions import StratusError
 
 if TYPE_CHECKING:
     from stratus.evaluation.runner import CrossValidation, ModelLoader, NluTrainer
+    from stratus.shared.config import ProjectConfig
     from stratus.shared.training_data import TrainingData
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_RESULTS = "results"
 DEFAULT_FOLDS = 5
+# Rasa's `rasa test nlu --runs --percentages` defaults (comparison mode)
+DEFAULT_RUNS = 3
+DEFAULT_PERCENTAGES = (0, 25, 50, 75)
 
 
 def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
@@ -66,7 +71,12 @@ def _nlu_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
         "-u", "--nlu", default=default(None), help="NLU test data: a file or folder (default: data)"
     )
     parser.add_argument(
-        "-c", "--config", default=default(None), help="config.yml for cross-validation training"
+        "-c",
+        "--config",
+        nargs="+",
+        default=default(None),
+        help="config.yml for cross-validation training; two or more (or a folder of them) "
+        "are compared, as `rasa test nlu` compares them",
     )
     parser.add_argument(
         "--cross-validation",
@@ -82,7 +92,25 @@ def _nlu_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
         help="number of cross-validation folds (default: 5)",
     )
     parser.add_argument(
-        "--seed", type=int, default=default(0), help="seed of the cross-validation split"
+        "--seed",
+        type=int,
+        default=default(0),
+        help="seed of the cross-validation or comparison splits",
+    )
+    parser.add_argument(
+        "-r",
+        "--runs",
+        type=int,
+        default=default(DEFAULT_RUNS),
+        help=f"comparison runs, each on a new 80/20 split (default: {DEFAULT_RUNS})",
+    )
+    parser.add_argument(
+        "-p",
+        "--percentages",
+        type=int,
+        nargs="+",
+        default=default(list(DEFAULT_PERCENTAGES)),
+        help="percentages of the training data to leave out in a comparison (default: 0 25 50 75)",
     )
 
 
@@ -241,6 +269,9 @@ def run_nlu(args: argparse.Namespace) -> int:
     loaded = _load_test_data(args)
     data = loaded.nlu
     started = time.perf_counter()
+    compared = _comparison_configs(args)
+    if compared is not None:
+        return _compare(args, loaded, compared, started)
     if args.cross_validation:
         result = _cross_validate(args, loaded)
         evaluation = result.evaluation
@@ -299,7 +330,7 @@ def _cross_validate(args: argparse.Namespace, loaded: TrainingData) -> CrossVali
 
     if args.folds < 2:
         raise StratusError("--folds must be at least 2.")
-    paths = ProjectPaths.discover(args.project, config=args.config)
+    paths = ProjectPaths.discover(args.project, config=args.config[0] if args.config else None)
     config = load_config(paths.config)
     responses = _retrieval_responses(paths.domain, loaded)
     trainer, load = _trainer(), _loader()
@@ -318,6 +349,79 @@ def _cross_validate(args: argparse.Namespace, loaded: TrainingData) -> CrossVali
             )
         except ValueError as e:
             raise StratusError(str(e)) from e
+
+
+def _comparison_configs(args: argparse.Namespace) -> list[tuple[str, ProjectConfig]] | None:
+    """The configs to compare, each named after its file (Rasa's model names): two or
+    more `--config` files, or the files of one `--config` folder. None when there is
+    nothing to compare. A file that is not a valid config is left out with a warning,
+    as Rasa leaves it out."""
+    from stratus.shared.config import load_config
+
+    given = [Path(c) for c in args.config or ()]
+    if len(given) == 1 and given[0].is_dir():
+        paths = sorted(p for p in given[0].rglob("*") if p.is_file())
+    elif len(given) > 1:
+        paths = given
+    else:
+        return None
+    configs = []
+    for path in paths:
+        try:
+            configs.append((path.stem, load_config(path)))
+        except StratusError as e:
+            logger.warning("Ignoring file '%s' as it is not a valid config file: %s", path, e)
+    if not configs:
+        raise StratusError(
+            f"None of {', '.join(str(p) for p in paths) or given[0]} is a valid config file."
+        )
+    return configs
+
+
+def _compare(
+    args: argparse.Namespace,
+    loaded: TrainingData,
+    configs: list[tuple[str, ProjectConfig]],
+    started: float,
+) -> int:
+    """`rasa test nlu --config a.yml b.yml`: train each config on shrinking shares of the
+    training data over several runs; print each config's intent F1 and write Rasa's files."""
+    from stratus.evaluation.comparison import compare_configs
+    from stratus.evaluation.writer import format_table
+    from stratus.shared.project import ProjectPaths
+
+    paths = ProjectPaths.discover(args.project)
+    comparison = compare_configs(
+        _trainer(),
+        _loader(),
+        configs,
+        loaded.nlu,
+        Path(args.out),
+        runs=args.runs,
+        percentages=args.percentages,
+        seed=args.seed,
+        responses=_retrieval_responses(paths.domain, loaded),
+        plot=not args.disable_plotting,
+        progress=lambda line: print(line, flush=True),
+    )
+    header = ["training examples", *(name for name, _ in configs)]
+    summary = comparison.summary()
+    rows = [
+        [
+            f"{examples} ({percentage}% left out)",
+            *(f"{summary[name][i][0]:.4f} +- {summary[name][i][1]:.4f}" for name, _ in configs),
+        ]
+        for i, (percentage, examples) in enumerate(
+            zip(comparison.percentages, comparison.training_examples)
+        )
+    ]
+    print(f"\nIntent F1 (weighted), mean and std over {args.runs} runs:")
+    print(format_table(header, rows))
+    if comparison.dropped:
+        print(f"{comparison.dropped} examples left out: their intents have fewer than 5.")
+    took = time.perf_counter() - started
+    print(f"\nWrote the comparison to {args.out}/ in {took:.1f} s.")
+    return 0
 
 
 def _retrieval_responses(

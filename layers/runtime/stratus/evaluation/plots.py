@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -97,3 +97,28 @@ def plot_paired_histogram(
     axes[0].set_ylabel("Confidence")
     fig.suptitle(title, fontsize="x-large", fontweight="bold")
     fig.savefig(out, bbox_inches="tight")
+
+
+def plot_comparison(
+    summary: Mapping[str, Sequence[tuple[float, float]]], examples: Sequence[int], out: Path
+) -> None:
+    """Rasa's `nlu_model_comparison_graph.pdf`: each config's intent F1 (mean over the
+    runs, a band of one standard deviation) against the training examples it had."""
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    ax = fig.add_subplot()
+    for name, points in summary.items():
+        mean = [m for m, _ in points]
+        ax.plot(examples, mean, label=name, marker=".")
+        ax.fill_between(
+            examples,
+            [m - s for m, s in points],
+            [m + s for m, s in points],
+            color="#6b2def",  # Rasa's
+            alpha=0.2,
+        )
+    ax.legend(loc=4)
+    ax.set_xlabel("Number of intent examples present during training")
+    ax.set_ylabel("Label-weighted average F1 score on test set")
+    fig.savefig(out, format="pdf")
