@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import random
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from stratus.cli import test as test_cmd
-from stratus.evaluation.comparison import compare_configs, split_by_intent
+from stratus.evaluation.comparison import compare_configs
+from stratus.evaluation.folds import train_test_split
 from stratus.shared.config import ProjectConfig, config_from_dict
 from stratus.shared.exceptions import StratusError
 from stratus.shared.training_data import load_training_data
@@ -68,13 +69,21 @@ EXAMPLES = (
 DATA = NluData(examples=tuple(EXAMPLES), synonyms={"paris": "Paris"})
 
 
-def test_the_split_keeps_each_intents_share() -> None:
-    train, test = split_by_intent(EXAMPLES, 0.8, random.Random(0))
+def test_the_split_is_rasas_stratified_one() -> None:
+    # Rasa 3.6's train_test_split: rarest class first, each gets its share of the running
+    # total, but at least one example on each side.
+    train, test = train_test_split(EXAMPLES, 0.8, seed=1)
     assert sorted(e.text for e in train + test) == sorted(e.text for e in EXAMPLES)
     assert not {e.text for e in train} & {e.text for e in test}
-    counts = {i: sum(e.intent == i for e in train) for i in ("greet", "goodbye", "book")}
-    assert counts == {"greet": 8, "goodbye": 8, "book": 4}  # int(count * 0.8) each
-    assert sum(e.intent == "weather" for e in train) == 3
+    assert Counter(e.intent for e in train) == {"weather": 3, "book": 4, "greet": 8, "goodbye": 8}
+    assert train_test_split(EXAMPLES, 0.8, seed=1) == (train, test)  # seeded: repeatable
+    left_out, _ = train_test_split(EXAMPLES, 0.0, seed=1)
+    assert Counter(e.intent for e in left_out) == {
+        "weather": 1,
+        "book": 1,
+        "greet": 1,
+        "goodbye": 1,
+    }
 
 
 def test_every_config_trains_on_each_run_and_share_and_rasas_files_are_written(
@@ -88,10 +97,11 @@ def test_every_config_trains_on_each_run_and_share_and_rasas_files_are_written(
         runs=2, percentages=[0, 50], seed=3, plot=False,
     )  # fmt: skip
 
-    # weather has 4 examples: left out; of the 25 kept, 20 train and 5 test per run
-    assert result.dropped == 4 and result.training_examples == [20, 10]
+    # weather has 4 examples: left out; of the 25 kept, 20 train and 5 test per run, and
+    # as in Rasa even 0% exclusion leaves one example of each intent out
+    assert result.dropped == 4 and result.training_examples == [17, 10]
     assert [n for n, _ in trainer.trained] == ["a", "b"] * 4
-    assert [k for _, k in trainer.trained] == [20, 20, 10, 10] * 2
+    assert [k for _, k in trainer.trained] == [17, 17, 10, 10] * 2
     assert json.loads((out / "results.json").read_text()) == result.f1
     assert set(result.f1) == {"a", "b"} and all(len(r) == 2 for r in result.f1["a"])
     assert result.f1["a"] == result.f1["b"]  # the same model on the same splits
@@ -100,7 +110,7 @@ def test_every_config_trains_on_each_run_and_share_and_rasas_files_are_written(
         run_dir = out / f"run_{run}"
         test = load_training_data([run_dir / "test.yml"], project_dir=tmp_path).nlu
         assert len(test.examples) == 5
-        for share, count in ((0, 20), (50, 10)):
+        for share, count in ((0, 17), (50, 10)):
             part = run_dir / f"{share}%_exclusion"
             train_file = part / "train" / "train.yml"
             trained = load_training_data([train_file], project_dir=tmp_path).nlu
@@ -184,7 +194,7 @@ def test_a_folder_of_configs_is_compared_and_other_files_are_left_out(
     assert set(json.loads((out / "results.json").read_text())) == {"one", "two"}
     printed = capsys.readouterr().out
     assert "Intent F1 (weighted), mean and std over 2 runs" in printed
-    assert "12 (0% left out)" in printed and "6 (50% left out)" in printed
+    assert "11 (0% left out)" in printed and "7 (50% left out)" in printed
     # Only the retrieval responses of the intents trained on go to each model.
     assert trainer.responses[0] == {"utter_faq/ask_name": [{"text": "I am a bot."}]}
     responses = (out / "run_1" / "0%_exclusion" / "train" / "responses.yml").read_text()

@@ -15,7 +15,8 @@ from stratus.shared.exceptions import StratusError
 # `stratus validate` never pays for onnxruntime and `stratus parse` never for training code.
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("stratus.cli.validate", "check a Rasa project for mistakes and summarise it"),
-    "test": ("stratus.cli.test", "evaluate a trained model on test data (nlu; core later)"),
+    "data": ("stratus.cli.data", "split the NLU data into training and test files; validate"),
+    "test": ("stratus.cli.test", "evaluate a trained model on test data (nlu, core)"),
     "train": ("stratus.cli.train", "train a model from a Rasa project (needs the train extra)"),
     "parse": ("stratus.cli.parse", "print the NLU parse result of texts with a trained model"),
     "shell": ("stratus.cli.shell", "talk to a trained model in the terminal"),

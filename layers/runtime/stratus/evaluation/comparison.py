@@ -1,9 +1,10 @@
 """Comparing NLU configs, as `rasa test nlu --config a.yml b.yml` does (Rasa 3.6's
 `compare_nlu_models`).
 
-Intents with fewer than 5 examples are left out. Each run splits the data 80/20 by
-intent; for each exclusion percentage, each config trains on the run's training part less
-that share of it (per intent) and is tested on the run's test part. The output folder
+Intents with fewer than 5 examples are left out. Each run splits the data 80/20 as
+`rasa data split nlu` does; for each exclusion percentage, each config trains on the
+test side of a split of the run's training part at that percentage, and is tested on the
+run's test part. The output folder
 gets Rasa's files: `run_<n>/test.yml`, `run_<n>/<p>%_exclusion/train/train.yml` (and
 `responses.yml`), each model's `<config>_report/` (the usual reports and error files),
 `results.json` (`{config: [[intent weighted F1 per percentage] per run]}`) and
@@ -17,7 +18,6 @@ import json
 import logging
 import random
 import statistics
-from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from stratus.evaluation.folds import drop_rare_intents, with_examples
+from stratus.evaluation.folds import drop_rare_intents, train_test_split, with_examples
 from stratus.evaluation.runner import ModelLoader, NluTrainer, evaluate_model
 from stratus.evaluation.writer import write_results
 from stratus.shared.config import ProjectConfig
@@ -62,25 +62,6 @@ class Comparison:
             name: [(statistics.fmean(v), statistics.pstdev(v)) for v in zip(*runs)]
             for name, runs in self.f1.items()
         }
-
-
-def split_by_intent(
-    examples: Sequence[NluExample], train_fraction: float, rng: random.Random
-) -> tuple[list[NluExample], list[NluExample]]:
-    """Rasa's `TrainingData.train_test_split`: per intent (in order of first appearance),
-    its examples shuffled and the first `int(count * train_fraction)` of them trained on."""
-    by_intent: dict[str | None, list[NluExample]] = defaultdict(list)
-    for example in examples:
-        by_intent[example.intent].append(example)
-    train: list[NluExample] = []
-    test: list[NluExample] = []
-    for group in by_intent.values():
-        group = list(group)
-        rng.shuffle(group)
-        cut = int(len(group) * train_fraction)
-        train += group[:cut]
-        test += group[cut:]
-    return train, test
 
 
 def compare_configs(
@@ -124,10 +105,14 @@ def compare_configs(
     for run in range(runs):
         run_dir = out / f"run_{run + 1}"
         run_dir.mkdir(parents=True, exist_ok=True)
-        train, test = split_by_intent(kept, TRAIN_FRACTION, rng)
+        train, test = train_test_split(kept, TRAIN_FRACTION, rng.randrange(2**32))
         (run_dir / TEST_DATA_FILE).write_text(nlu_yaml(with_examples(data, test)), "utf-8")
         for percentage in percentages:
-            _, included = split_by_intent(train, percentage / 100, rng)
+            # Rasa's: the test side of a split at `percentage` (so at 0% one example of
+            # each class is still left out).
+            _, included = train_test_split(
+                train, percentage / 100, rng.randrange(2**32), warn=False
+            )
             if run == 0:
                 training_examples.append(len(included))
             part_dir = run_dir / f"{percentage}%_exclusion"
@@ -135,8 +120,8 @@ def compare_configs(
             train_dir.mkdir(parents=True, exist_ok=True)
             train_data = with_examples(data, included)
             (train_dir / TRAIN_DATA_FILE).write_text(nlu_yaml(train_data), "utf-8")
-            needed = _needed_responses(included, responses or {})
-            (train_dir / NLG_DATA_FILE).write_text(_responses_yaml(needed), "utf-8")
+            needed = needed_responses(included, responses or {})
+            (train_dir / NLG_DATA_FILE).write_text(responses_yaml(needed), "utf-8")
             for name, config in configs:
                 if progress:
                     progress(
@@ -171,7 +156,7 @@ def compare_configs(
     return comparison
 
 
-def _needed_responses(
+def needed_responses(
     examples: Sequence[NluExample], responses: Mapping[str, list[dict[str, Any]]]
 ) -> dict[str, list[dict[str, Any]]]:
     """The retrieval responses the examples' retrieval intents answer with (Rasa's
@@ -180,7 +165,7 @@ def _needed_responses(
     return {name: variations for name, variations in responses.items() if name in keys}
 
 
-def _responses_yaml(responses: Mapping[str, list[dict[str, Any]]]) -> str:
+def responses_yaml(responses: Mapping[str, list[dict[str, Any]]]) -> str:
     body: dict[str, Any] = {"version": "3.1"}
     if responses:
         body["responses"] = dict(responses)

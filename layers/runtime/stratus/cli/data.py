@@ -1,0 +1,83 @@
+"""`stratus data split nlu` (`rasa data split nlu`) and `stratus data validate` (`rasa data
+validate`, the same checks as `stratus validate`)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from stratus.cli import validate as validate_cmd
+from stratus.shared.exceptions import StratusError
+
+DEFAULT_OUT = "train_test_split"  # Rasa's
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="data_command", metavar="{split,validate}", required=True)
+    split = sub.add_parser("split", help="split training data into training and test files")
+    split_what = split.add_subparsers(dest="split_target", metavar="{nlu}", required=True)
+    nlu = split_what.add_parser(
+        "nlu",
+        help="NLU data, stratified by intent and retrieval response, as rasa data split nlu",
+    )
+    nlu.add_argument("--project", default=".", help="the Rasa project directory (default: .)")
+    nlu.add_argument("-u", "--nlu", help="NLU data: a file or folder (default: PROJECT/data)")
+    nlu.add_argument(
+        "--training-fraction",
+        type=float,
+        default=0.8,
+        help="share of the examples for training (default: 0.8)",
+    )
+    nlu.add_argument(
+        "--random-seed", type=int, default=None, help="seed, for the same split every time"
+    )
+    nlu.add_argument(
+        "--out", default=DEFAULT_OUT, help=f"where to write the files (default: {DEFAULT_OUT})"
+    )
+    nlu.set_defaults(data_run=split_nlu)
+    check = sub.add_parser("validate", help="check the project's data (as stratus validate)")
+    validate_cmd.add_arguments(check)
+    check.set_defaults(data_run=validate_cmd.run)
+
+
+def run(args: argparse.Namespace) -> int:
+    return int(args.data_run(args) or 0)
+
+
+def split_nlu(args: argparse.Namespace) -> int:
+    """`training_data.yml` and `test_data.yml`, with the synonyms, regexes and lookup
+    tables on both sides, plus `nlg_training_data.yml` and `nlg_test_data.yml`: the
+    retrieval responses each side's examples answer with (Rasa's four files)."""
+    from stratus.evaluation.comparison import needed_responses, responses_yaml
+    from stratus.evaluation.folds import train_test_split, with_examples
+    from stratus.nlu.inputs import retrieval_responses
+    from stratus.shared.project import ProjectPaths, data_responses
+    from stratus.shared.training_data import load_training_data
+    from stratus.shared.training_data.nlu_writer import nlu_yaml
+
+    if not 0.0 < args.training_fraction < 1.0:
+        raise StratusError(
+            f"--training-fraction must be between 0 and 1, not {args.training_fraction}."
+        )
+    paths = ProjectPaths.discover(args.project, data=[args.nlu] if args.nlu else None)
+    if not paths.data:
+        raise StratusError(
+            f"No NLU data found in '{paths.root / 'data'}'; pass the data with --nlu."
+        )
+    loaded = load_training_data(list(paths.data), project_dir=paths.root)
+    data = loaded.nlu
+    if not data.examples:
+        raise StratusError(f"No NLU examples in {', '.join(str(p) for p in paths.data)}.")
+    responses = retrieval_responses(data_responses(loaded)[0])
+    train, test = train_test_split(data.examples, args.training_fraction, args.random_seed)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, examples in (("training_data", train), ("test_data", test)):
+        (out / f"{name}.yml").write_text(nlu_yaml(with_examples(data, examples)), "utf-8")
+        needed = needed_responses(examples, responses)
+        (out / f"nlg_{name}.yml").write_text(responses_yaml(needed), "utf-8")
+    print(
+        f"Wrote {len(train)} training and {len(test)} test examples to {out}/ "
+        "(training_data.yml, test_data.yml, nlg_training_data.yml, nlg_test_data.yml)."
+    )
+    return 0
