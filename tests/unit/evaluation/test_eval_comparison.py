@@ -7,11 +7,10 @@ import argparse
 import json
 import logging
 from collections import Counter
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import pytest
+from first_word import FirstWordTrainer
 
 from stratus.cli import test as test_cmd
 from stratus.evaluation.comparison import compare_configs
@@ -20,42 +19,6 @@ from stratus.shared.config import ProjectConfig, config_from_dict
 from stratus.shared.exceptions import StratusError
 from stratus.shared.training_data import load_training_data
 from stratus.shared.training_data.message import EntityAnnotation, NluData, NluExample
-
-
-class FirstWordModel:
-    """Predicts the intent its training data gave to the text's first word."""
-
-    def __init__(self, table: dict[str, str], trained_on: set[str]) -> None:
-        self.table, self.trained_on = table, trained_on
-
-    def parse(self, text: str) -> Mapping[str, Any]:
-        assert text not in self.trained_on, "a test example leaked into training"
-        name = self.table.get(text.split()[0])
-        intent = {"name": name, "confidence": 1.0 if name else 0.0}
-        return {"text": text, "intent": intent, "intent_ranking": [intent], "entities": []}
-
-
-class FakeTrainer:
-    """Trains FirstWordModels; a config whose language is 'xx' fails to train."""
-
-    def __init__(self) -> None:
-        self.models: dict[Path, FirstWordModel] = {}
-        self.trained: list[tuple[str, int]] = []  # (model folder name, examples)
-        self.responses: list[Mapping[str, Any] | None] = []
-
-    def train_nlu(
-        self, config: ProjectConfig, data: NluData, out_dir: Path, responses: Any = None
-    ) -> Path:
-        if config.language == "xx":
-            raise StratusError("language 'xx' is not supported")
-        table: dict[str, str] = {}
-        for e in data.examples:
-            table.setdefault(e.text.split()[0], e.full_intent or "")
-        self.models[out_dir] = FirstWordModel(table, {e.text for e in data.examples})
-        self.trained.append((out_dir.name, len(data.examples)))
-        self.responses.append(responses)
-        return out_dir
-
 
 EXAMPLES = (
     [NluExample(f"hello there {i}", "greet") for i in range(10)]
@@ -89,7 +52,7 @@ def test_the_split_is_rasas_stratified_one() -> None:
 def test_every_config_trains_on_each_run_and_share_and_rasas_files_are_written(
     tmp_path: Path,
 ) -> None:
-    trainer = FakeTrainer()
+    trainer = FirstWordTrainer()
     configs = [("a", ProjectConfig()), ("b", ProjectConfig())]
     out = tmp_path / "results"
     result = compare_configs(
@@ -126,7 +89,7 @@ def test_every_config_trains_on_each_run_and_share_and_rasas_files_are_written(
 def test_a_config_that_fails_to_train_scores_zero_and_the_rest_go_on(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    trainer = FakeTrainer()
+    trainer = FirstWordTrainer()
     broken = config_from_dict({"language": "xx"}, "broken.yml")
     configs = [("broken", broken), ("good", ProjectConfig())]
     with caplog.at_level(logging.WARNING):
@@ -140,7 +103,7 @@ def test_a_config_that_fails_to_train_scores_zero_and_the_rest_go_on(
 
 
 def test_configs_of_one_name_are_refused(tmp_path: Path) -> None:
-    trainer = FakeTrainer()
+    trainer = FirstWordTrainer()
     with pytest.raises(StratusError, match="Two configs are named 'config'"):
         compare_configs(
             trainer, trainer.models.__getitem__,
@@ -162,7 +125,7 @@ NLU = "".join(
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, FakeTrainer]:
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, FirstWordTrainer]:
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "nlu.yml").write_text('version: "3.1"\nnlu:\n' + NLU)
     (tmp_path / "domain.yml").write_text(
@@ -174,14 +137,14 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Fake
     (configs / "one.yml").write_text("language: en\n")
     (configs / "two.yml").write_text("language: en\n")
     (configs / "notes.md").write_text("Some notes, not a config.\n")
-    trainer = FakeTrainer()
+    trainer = FirstWordTrainer()
     monkeypatch.setattr(test_cmd, "_trainer", lambda: trainer)
     monkeypatch.setattr(test_cmd, "_loader", lambda: trainer.models.__getitem__)
     return tmp_path, trainer
 
 
 def test_a_folder_of_configs_is_compared_and_other_files_are_left_out(
-    project: tuple[Path, FakeTrainer],
+    project: tuple[Path, FirstWordTrainer],
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -202,7 +165,7 @@ def test_a_folder_of_configs_is_compared_and_other_files_are_left_out(
 
 
 def test_two_config_files_are_compared_and_one_still_cross_validates(
-    project: tuple[Path, FakeTrainer],
+    project: tuple[Path, FirstWordTrainer],
 ) -> None:
     root, trainer = project
     one, two = root / "configs" / "one.yml", root / "configs" / "two.yml"

@@ -7,39 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from first_word import FirstWordModel, FirstWordTrainer
 
 from stratus.evaluation.runner import cross_validate, evaluate_model
 from stratus.shared.config import ProjectConfig
 from stratus.shared.training_data.message import NluData, NluExample
-
-
-class FirstWordModel:
-    """Predicts the intent its training data gave to the text's first word."""
-
-    def __init__(self, table: dict[str, str], trained_on: set[str]) -> None:
-        self.table = table
-        self.trained_on = trained_on
-
-    def parse(self, text: str) -> Mapping[str, Any]:
-        assert text not in self.trained_on, "a test example leaked into training"
-        name = self.table.get(text.split()[0])
-        intent = {"name": name, "confidence": 1.0 if name else 0.0}
-        return {"text": text, "intent": intent, "intent_ranking": [intent], "entities": []}
-
-
-class FakeTrainer:
-    def __init__(self) -> None:
-        self.models: dict[Path, FirstWordModel] = {}
-
-    def train_nlu(
-        self, config: ProjectConfig, data: NluData, out_dir: Path, responses: object = None
-    ) -> Path:
-        table: dict[str, str] = {}
-        for e in data.examples:  # the first example of a word decides
-            table.setdefault(e.text.split()[0], e.intent or "")
-        self.models[out_dir] = FirstWordModel(table, {e.text for e in data.examples})
-        return out_dir
-
 
 DATA = NluData(
     examples=tuple(
@@ -52,7 +24,7 @@ DATA = NluData(
 
 
 def test_cross_validation_scores_every_kept_example_once(tmp_path: Path) -> None:
-    trainer = FakeTrainer()
+    trainer = FirstWordTrainer()
     result = cross_validate(
         trainer, trainer.models.__getitem__, ProjectConfig(), DATA, 3, tmp_path, seed=1
     )
@@ -76,7 +48,7 @@ def test_cross_validation_scores_every_kept_example_once(tmp_path: Path) -> None
 
 
 def test_cross_validation_needs_two_intents(tmp_path: Path) -> None:
-    trainer = FakeTrainer()
+    trainer = FirstWordTrainer()
     data = NluData(examples=(NluExample("a", "x"), NluExample("b", "x")))
     with pytest.raises(ValueError, match="two intents"):
         cross_validate(trainer, trainer.models.__getitem__, ProjectConfig(), data, 2, tmp_path)

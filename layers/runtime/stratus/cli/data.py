@@ -48,26 +48,19 @@ def split_nlu(args: argparse.Namespace) -> int:
     """`training_data.yml` and `test_data.yml`, with the synonyms, regexes and lookup
     tables on both sides, plus `nlg_training_data.yml` and `nlg_test_data.yml`: the
     retrieval responses each side's examples answer with (Rasa's four files)."""
+    from stratus.cli.options import load_nlu_data
     from stratus.evaluation.comparison import needed_responses, responses_yaml
     from stratus.evaluation.folds import train_test_split, with_examples
     from stratus.nlu.inputs import retrieval_responses
-    from stratus.shared.project import ProjectPaths, data_responses
-    from stratus.shared.training_data import load_training_data
+    from stratus.shared.project import data_responses
     from stratus.shared.training_data.nlu_writer import nlu_yaml
 
     if not 0.0 < args.training_fraction < 1.0:
         raise StratusError(
             f"--training-fraction must be between 0 and 1, not {args.training_fraction}."
         )
-    paths = ProjectPaths.discover(args.project, data=[args.nlu] if args.nlu else None)
-    if not paths.data:
-        raise StratusError(
-            f"No NLU data found in '{paths.root / 'data'}'; pass the data with --nlu."
-        )
-    loaded = load_training_data(list(paths.data), project_dir=paths.root)
+    loaded = load_nlu_data(args.project, args.nlu)
     data = loaded.nlu
-    if not data.examples:
-        raise StratusError(f"No NLU examples in {', '.join(str(p) for p in paths.data)}.")
     responses = retrieval_responses(data_responses(loaded)[0])
     train, test = train_test_split(data.examples, args.training_fraction, args.random_seed)
     out = Path(args.out)

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import logging
+from typing import TYPE_CHECKING
 
+from stratus.shared.exceptions import StratusError
 from stratus.shared.project import ProjectPaths
+
+if TYPE_CHECKING:
+    from stratus.shared.training_data import TrainingData
+
+logger = logging.getLogger(__name__)
 
 
 def add_project_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,3 +38,21 @@ def project_paths(args: argparse.Namespace) -> ProjectPaths:
         endpoints=getattr(args, "endpoints", None),
         credentials=getattr(args, "credentials", None),
     )
+
+
+def load_nlu_data(project: str, nlu: str | None) -> TrainingData:
+    """The project's data files, or `--nlu`'s file or folder, for the commands that read
+    NLU examples (`test nlu`, `data split nlu`); a clear error when there are none."""
+    from stratus.shared.training_data import load_training_data
+
+    paths = ProjectPaths.discover(project, data=[nlu] if nlu else None)
+    if not paths.data:
+        raise StratusError(
+            f"No NLU data found in '{paths.root / 'data'}'; pass the data with --nlu."
+        )
+    loaded = load_training_data(list(paths.data), project_dir=paths.root)
+    for warning in loaded.nlu.warnings:
+        logger.warning("%s", warning)
+    if not loaded.nlu.examples:
+        raise StratusError(f"No NLU examples in {', '.join(str(p) for p in paths.data)}.")
+    return loaded

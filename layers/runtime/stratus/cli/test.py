@@ -245,21 +245,9 @@ def run_core(args: argparse.Namespace) -> int:
 
 
 def _load_test_data(args: argparse.Namespace) -> TrainingData:
-    from stratus.shared.project import ProjectPaths
-    from stratus.shared.training_data import load_training_data
+    from stratus.cli.options import load_nlu_data
 
-    paths = ProjectPaths.discover(args.project, data=[args.nlu] if args.nlu else None)
-    if not paths.data:
-        raise StratusError(
-            f"No NLU data found in '{paths.root / 'data'}'; pass the test data with --nlu."
-        )
-    loaded = load_training_data(list(paths.data), project_dir=paths.root)
-    data = loaded.nlu
-    for warning in data.warnings:
-        logger.warning("%s", warning)
-    if not data.examples:
-        raise StratusError(f"No NLU examples in {', '.join(str(p) for p in paths.data)}.")
-    return loaded
+    return load_nlu_data(args.project, args.nlu)
 
 
 def run_nlu(args: argparse.Namespace) -> int:
