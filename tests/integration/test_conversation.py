@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 from argparse import Namespace
@@ -56,7 +57,9 @@ def test_buttons_are_numbered_and_a_number_sends_the_payload(models: Path) -> No
     assert "Bot: Here is something to cheer you up:" in out.split("You: /mood_unhappy")[1]
 
 
-def test_an_nlu_only_model_cannot_hold_a_conversation(tmp_path: Path) -> None:
+def test_an_nlu_only_model_cannot_hold_a_conversation_so_the_shell_parses(
+    tmp_path: Path,
+) -> None:
     from stratus_train.train import train
 
     root = tmp_path / "bot"
@@ -64,6 +67,31 @@ def test_an_nlu_only_model_cannot_hold_a_conversation(tmp_path: Path) -> None:
     result = train(root, out=root / "models", nlu_only=True, progress=lambda _: None)
     with pytest.raises(IncompatibleModelError, match="no dialogue part"):
         Agent.load(result.model_dir)
+    # As `rasa shell` with an NLU-only model: the NLU shell, one parse result per line.
+    out = chat(root / "models", ["hello", "/mood_great"])
+    assert "has no dialogue part (trained with --nlu-only)" in out
+    first, second = parse_results(out)
+    assert first["text"] == "hello" and {"intent", "entities", "intent_ranking"} <= first.keys()
+    assert second["intent"] == {"name": "mood_great", "confidence": 1.0}
+
+
+def parse_results(printed: str) -> list[dict]:
+    """The JSON documents the NLU shell printed after its greeting."""
+    text = printed.split("Type a message and press enter to parse it.\n", 1)[1]
+    decoder, found, at = json.JSONDecoder(), [], 0
+    while text[at:].strip():
+        document, at = decoder.raw_decode(text, at + len(text[at:]) - len(text[at:].lstrip()))
+        found.append(document)
+    return found
+
+
+def test_shell_nlu_parses_what_is_typed_with_a_full_model(models: Path) -> None:
+    out = io.StringIO()
+    args = Namespace(model=str(models), target="nlu")
+    assert shell.run(args, stdin=io.StringIO("I am very sad\n"), out=out) == 0
+    [result] = parse_results(out.getvalue())
+    assert result["intent"]["name"] == "mood_unhappy"
+    assert "Bot:" not in out.getvalue()
 
 
 def test_a_conversation_never_imports_tensorflow(models: Path) -> None:

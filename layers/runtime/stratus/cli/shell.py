@@ -1,4 +1,6 @@
-"""`stratus shell`: talk to a trained model in the terminal (Rasa's `rasa shell`)."""
+"""`stratus shell`: talk to a trained model in the terminal (Rasa's `rasa shell`), or
+with `stratus shell nlu` (and for a model without a dialogue part) see the parse result
+of each message typed (Rasa's `rasa shell nlu`)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,13 @@ QUIT = {"/stop", "/quit", "/exit"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "target",
+        nargs="?",
+        choices=["nlu"],
+        help="nlu: print the parse result of each message typed (rasa shell nlu); "
+        "also what a model trained with --nlu-only gets",
+    )
     parser.add_argument(
         "-m",
         "--model",
@@ -73,6 +82,43 @@ def debug_turn(result: Any, out: TextIO) -> None:
 
 
 def run(args: argparse.Namespace, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
+    from stratus.model.plan import CORE_PART
+    from stratus.model.storage import load_manifest_of
+
+    model_dir, manifest = load_manifest_of(args.model)
+    if getattr(args, "target", None) == "nlu":
+        return nlu_shell(model_dir, stdin, out)
+    if CORE_PART not in manifest.parts:
+        # As `rasa shell` with an NLU-only model.
+        print(f"{model_dir} has no dialogue part (trained with --nlu-only).", file=out)
+        return nlu_shell(model_dir, stdin, out)
+    return chat(args, model_dir, stdin, out)
+
+
+def nlu_shell(model_dir: Path, stdin: TextIO, out: TextIO) -> int:
+    """Rasa's `rasa shell nlu`: every line typed is parsed, its parse result printed as
+    indented JSON, until end of input."""
+    from stratus.nlu.duckling import duckling_url_from
+    from stratus.nlu.interpreter import Interpreter
+
+    interpreter = Interpreter.load(model_dir, duckling_url=duckling_url_from(os.environ))
+    print("NLU model loaded. Type a message and press enter to parse it.", file=out)
+    interactive = stdin.isatty()
+    while True:
+        if interactive:
+            print("Next message:", file=out, flush=True)
+        try:
+            line = stdin.readline()
+        except KeyboardInterrupt:
+            line = ""
+        if not line:
+            break
+        result = interpreter.parse(line.strip())
+        print(json.dumps(result, indent=2, ensure_ascii=False), file=out, flush=True)
+    return 0
+
+
+def chat(args: argparse.Namespace, model_dir: Path, stdin: TextIO, out: TextIO) -> int:
     from stratus.agent import Agent
     from stratus.core.actions.clients import action_client_for
     from stratus.core.processor import UserMessage
@@ -81,7 +127,7 @@ def run(args: argparse.Namespace, stdin: TextIO = sys.stdin, out: TextIO = sys.s
     from stratus.stores import SQLiteTrackerStore
 
     project = Path(args.project)
-    agent = Agent.load(args.model, duckling_url=duckling_url_from(os.environ))
+    agent = Agent.load(model_dir, duckling_url=duckling_url_from(os.environ))
     endpoints = load_endpoints(args.endpoints or project / "endpoints.yml")
     with tempfile.TemporaryDirectory(prefix="stratus-shell-") as tmp:
         store = SQLiteTrackerStore(Path(tmp) / "trackers.db")
