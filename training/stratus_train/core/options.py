@@ -264,7 +264,10 @@ def option_problems(config: ProjectConfig) -> list[Problem]:
                         f"policies[{index}].{key}",
                     )
                 )
-        for key, message in _not_applied(name, entry):
+        # Only what the user wrote: the default policies (Rasa's, with TED's
+        # constrain_similarities) are documented, not warned about at every training.
+        written = "policies" not in config.defaults_used
+        for key, message in _not_applied(name, entry) if written else ():
             problems.append(warning(message, config.file, line, f"policies[{index}].{key}"))
         if name == "TEDPolicy":
             for key, message in _ted_value_problems(entry):

@@ -188,3 +188,9 @@ def test_values_rasa_refuses_are_errors(options: dict, field: str, words: str) -
     errors = [p for p in problems("TEDPolicy", options) if p.is_error]
     assert [p.field for p in errors] == [f"policies[0].{field}"]
     assert words in errors[0].message
+
+
+def test_the_default_policies_are_not_warned_about() -> None:
+    # Rasa's default TEDPolicy sets constrain_similarities; a config without policies
+    # gets it from Stratus, not from the user.
+    assert option_problems(config_from_dict({}, "config.yml")) == []
