@@ -14,6 +14,7 @@ from stratus.shared.exceptions import StratusError
 # subcommand -> (module under stratus.cli, one-line help). Modules are imported lazily so
 # `stratus validate` never pays for onnxruntime and `stratus parse` never for training code.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("stratus.cli.init", "create a new project to start from (and train it)"),
     "validate": ("stratus.cli.validate", "check a Rasa project for mistakes and summarise it"),
     "data": ("stratus.cli.data", "split the NLU data into training and test files; validate"),
     "test": ("stratus.cli.test", "evaluate a trained model on test data (nlu, core)"),
