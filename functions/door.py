@@ -26,6 +26,11 @@ from stratus.serverless.reminders import is_reminder_event
 if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
 
+# What the doors call through: the AWS SDK (DynamoDB through pynamodb, Kinesis,
+# EventBridge, SQS, S3, Lambda) and http.client (action servers, platform APIs). Powertools
+# would otherwise patch every library X-Ray knows that is importable.
+TRACED_MODULES = ("botocore", "pynamodb", "httplib")
+
 # A request that runs no turn (a health check, a refused signature) records no metric:
 # that is expected, not worth a warning in every such invocation's log.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -53,7 +58,7 @@ class HttpDoor:
         if tracing_enabled(os.environ):
             from aws_lambda_powertools import Tracer
 
-            self.tracer = Tracer()
+            self.tracer = Tracer(patch_modules=TRACED_MODULES)
         # The engine logs through the standard library: give its loggers the same JSON
         # format, so every line carries the conversation id as correlation id.
         copy_config_to_registered_loggers(source_logger=self.logger, include={"stratus"})

@@ -15,7 +15,7 @@ from stratus.analytics.stream_metrics import (
 
 logger = Logger()
 metrics = Metrics()
-tracer = Tracer()
+tracer = Tracer(auto_patch=False)  # it calls no AWS API or HTTP service: nothing to patch
 
 
 def emit(summary: StreamSummary) -> None:

@@ -54,7 +54,7 @@ def broker_for(
 ) -> EventBroker | None:
     """The configured broker; without an `event_broker` section, a FileEventBroker on
     `default_file` if given, else None (no publishing). `session` is a boto3 Session
-    (default: a new one, configured by the environment as boto3 always is)."""
+    (default: the process's, `stratus.aws_session`)."""
     if endpoint is None:
         return FileEventBroker(default_file) if default_file is not None else None
     config = _Config(endpoint, file)
@@ -64,9 +64,9 @@ def broker_for(
         target = Path(path) if path else (default_file or DEFAULT_EVENTS_FILE)
         return FileEventBroker(target, dead_letter=config.dead_letter(None))
     if session is None:
-        import boto3  # lazily: the file broker and its tests need no AWS SDK
+        from stratus.aws_session import boto3_session  # the file broker needs no AWS SDK
 
-        session = boto3.session.Session()
+        session = boto3_session()
     region = config.text("region", required=False) or None
     retry = RetryPolicy(attempts=config.attempts())
     dead_letter = config.dead_letter(session, region)

@@ -71,10 +71,13 @@ class Service:
 
 
 def aws_client(service_name: str, settings: ServiceSettings) -> Any:
-    """A boto3 client; AWS_ENDPOINT_URL (moto locally) is honoured by boto3 itself."""
-    import boto3
+    """A boto3 client of the process's session; AWS_ENDPOINT_URL (moto locally) is
+    honoured by boto3 itself."""
+    from stratus.aws_session import CLIENT_LOCK, boto3_session
 
-    return boto3.client(service_name, region_name=settings.region)
+    session = boto3_session()
+    with CLIENT_LOCK:
+        return session.client(service_name, region_name=settings.region)
 
 
 def load_agents(settings: ServiceSettings) -> tuple[ModelSelector, dict[str, Agent]]:

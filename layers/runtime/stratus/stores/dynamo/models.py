@@ -14,11 +14,9 @@ TransactWriteItems never spans conversations.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Any, cast
 
-import botocore.session
 from pynamodb.attributes import (
     BinaryAttribute,
     BooleanAttribute,
@@ -31,8 +29,7 @@ from pynamodb.connection import Connection
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
-_SESSION_LOCK = threading.Lock()
-_SESSION: botocore.session.Session | None = None
+from stratus.aws_session import CLIENT_LOCK, botocore_session
 
 HEAD_SK = -1
 LOCK_SK = -2
@@ -99,14 +96,6 @@ class LockItem(Model):
     expires_at = NumberAttribute(null=True)
 
 
-def _shared_session() -> botocore.session.Session:
-    """One botocore session per process (callers hold _SESSION_LOCK)."""
-    global _SESSION
-    if _SESSION is None:
-        _SESSION = botocore.session.get_session()
-    return _SESSION
-
-
 @dataclass(frozen=True)
 class TableModels:
     """The three item models bound to one table, and a connection for transactions."""
@@ -153,10 +142,12 @@ def bind_models(
     shared = head._get_connection()  # built from the head's schema, which has the index
     event._connection = lock._connection = shared
     connection = shared.connection
-    with _SESSION_LOCK:  # botocore's create_client is not thread-safe
-        # A botocore session loads the service model once (~170 ms); a client from a
-        # warm session takes ~10 ms. pynamodb 6.1 keeps its session in `_local`.
-        connection._local.session = _shared_session()
+    # The process's session (stratus.aws_session): a botocore session loads the service
+    # model once (~170 ms); a client from a warm session takes ~10 ms. pynamodb 6.1
+    # keeps its session in `_local`.
+    session = botocore_session()
+    with CLIENT_LOCK:  # botocore's create_client is not thread-safe
+        connection._local.session = session
         connection.client  # noqa: B018 - create it now, in the container's init phase
     # pynamodb gives every model class its own copy of the index, bound to it.
     return TableModels(event, head, lock, connection, head.conversations)
