@@ -1,4 +1,5 @@
-"""`stratus data split nlu` (Rasa's `rasa data split nlu`) and `stratus data validate`."""
+"""`stratus data split nlu`, `stratus data convert nlu` and `stratus data validate` (Rasa's
+`rasa data` commands)."""
 
 from __future__ import annotations
 
@@ -75,3 +76,28 @@ def test_data_validate_is_stratus_validate(
 ) -> None:
     assert main(["data", "validate", "--project", str(shared / "rasa-examples" / "moodbot")]) == 0
     assert "Valid:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml"])
+def test_convert_writes_the_same_data_in_the_other_format(
+    project: Path, tmp_path: Path, fmt: str
+) -> None:
+    source = project / "data" / "nlu.yml"
+    out = tmp_path / f"converted.{'json' if fmt == 'json' else 'yml'}"
+    assert (
+        main(["data", "convert", "nlu", "--data", str(source), "--out", str(out), "-f", fmt]) == 0
+    )
+    before = load_training_data([source], project_dir=project).nlu
+    after = load_training_data([out], project_dir=tmp_path).nlu
+    assert [(e.text, e.full_intent, e.entities) for e in after.examples] == [
+        (e.text, e.full_intent, e.entities) for e in before.examples
+    ]
+    assert dict(after.synonyms) == {"NYC": "New York"}
+    if fmt == "json":
+        assert out.read_text().startswith('{\n  "rasa_nlu_data": {')
+
+
+def test_convert_names_a_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["data", "convert", "nlu", "--data", str(tmp_path / "nope.json"), "--out", "x.yml"]
+    assert main(argv) == 1
+    assert "nope.json' does not exist" in capsys.readouterr().err

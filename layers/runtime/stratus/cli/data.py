@@ -1,4 +1,5 @@
-"""`stratus data split nlu` (`rasa data split nlu`) and `stratus data validate` (`rasa data
+"""`stratus data split nlu` (`rasa data split nlu`), `stratus data convert nlu` (`rasa data
+convert nlu`: Rasa's JSON to YAML and back) and `stratus data validate` (`rasa data
 validate`, the same checks as `stratus validate`)."""
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ DEFAULT_OUT = "train_test_split"  # Rasa's
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest="data_command", metavar="{split,validate}", required=True)
+    sub = parser.add_subparsers(
+        dest="data_command", metavar="{split,convert,validate}", required=True
+    )
     split = sub.add_parser("split", help="split training data into training and test files")
     split_what = split.add_subparsers(dest="split_target", metavar="{nlu}", required=True)
     nlu = split_what.add_parser(
@@ -35,6 +38,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out", default=DEFAULT_OUT, help=f"where to write the files (default: {DEFAULT_OUT})"
     )
     nlu.set_defaults(data_run=split_nlu)
+    convert = sub.add_parser("convert", help="convert training data between formats")
+    convert_what = convert.add_subparsers(dest="convert_target", metavar="{nlu}", required=True)
+    convert_nlu = convert_what.add_parser(
+        "nlu", help="NLU data to Rasa YAML or Rasa JSON, as rasa data convert nlu"
+    )
+    convert_nlu.add_argument(
+        "--data", required=True, help="the NLU data: a file or folder (YAML or Rasa JSON)"
+    )
+    convert_nlu.add_argument("--out", required=True, help="the file to write")
+    convert_nlu.add_argument(
+        "-f", "--format", choices=["yaml", "json"], default="yaml", help="(default: yaml)"
+    )
+    convert_nlu.set_defaults(data_run=convert_nlu_data)
     check = sub.add_parser("validate", help="check the project's data (as stratus validate)")
     validate_cmd.add_arguments(check)
     check.set_defaults(data_run=validate_cmd.run)
@@ -73,4 +89,23 @@ def split_nlu(args: argparse.Namespace) -> int:
         f"Wrote {len(train)} training and {len(test)} test examples to {out}/ "
         "(training_data.yml, test_data.yml, nlg_training_data.yml, nlg_test_data.yml)."
     )
+    return 0
+
+
+def convert_nlu_data(args: argparse.Namespace) -> int:
+    """One file with all the NLU data of `--data` (examples, synonyms, regexes, lookup
+    tables), in Rasa's YAML or JSON. Responses and stories are not NLU data: left out,
+    as Rasa leaves them out."""
+    from stratus.cli.options import load_nlu_data
+    from stratus.shared.training_data.nlu_writer import nlu_json, nlu_yaml
+
+    source = Path(args.data)
+    if not source.exists():
+        raise StratusError(f"Data file '{source}' does not exist; pass the NLU data with --data.")
+    root = source if source.is_dir() else source.parent
+    data = load_nlu_data(str(root), str(source)).nlu
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(nlu_json(data) if args.format == "json" else nlu_yaml(data), "utf-8")
+    print(f"Wrote {len(data.examples)} examples to {out} ({args.format}).")
     return 0

@@ -1,6 +1,7 @@
-"""NLU data written back as Rasa 3.x YAML, which both Stratus and Rasa read back the same:
-the training and test splits `stratus test nlu` writes when it compares configs (as
-`rasa test nlu` does), and the datasets the benchmark hands to Rasa."""
+"""NLU data written back as Rasa 3.x YAML (or Rasa's JSON), which both Stratus and Rasa
+read back the same: the splits `stratus data split nlu` and `stratus test nlu`'s config
+comparison write, `stratus data convert nlu`, and the datasets the benchmark hands to
+Rasa."""
 
 from __future__ import annotations
 
@@ -59,6 +60,30 @@ def nlu_yaml(data: NluData) -> str:
         sort_keys=False,
         width=1_000_000,  # one example per line, however long
     )
+
+
+def nlu_json(data: NluData) -> str:
+    """Rasa's JSON format (`{"rasa_nlu_data": {...}}`), as `rasa data convert nlu -f json`
+    writes it: examples with character-offset entities, synonyms, regexes, lookups."""
+    examples = []
+    for example in data.examples:
+        item: dict[str, Any] = {"text": example.text, "intent": example.full_intent or ""}
+        item["entities"] = [a.as_dict() for a in example.entities]
+        examples.append(item)
+    variants: dict[str, list[str]] = defaultdict(list)
+    for variant, canonical in data.synonyms.items():
+        variants[str(canonical)].append(variant)
+    body = {
+        "rasa_nlu_data": {
+            "common_examples": examples,
+            "regex_features": [{"name": r.name, "pattern": r.pattern} for r in data.regexes],
+            "lookup_tables": [
+                {"name": t.name, "elements": list(t.elements)} for t in data.lookup_tables
+            ],
+            "entity_synonyms": [{"value": v, "synonyms": s} for v, s in variants.items()],
+        }
+    }
+    return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
 
 
 def _listed(texts: Any) -> str:
