@@ -15,10 +15,21 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def add_project_arguments(parser: argparse.ArgumentParser) -> None:
+def add_project_arguments(parser: argparse.ArgumentParser, several_configs: bool = False) -> None:
+    """`several_configs`: `--config` takes one file or more (`stratus train` compares
+    dialogue configs, as `rasa train core` does); `project_paths` reads the first."""
     parser.add_argument("--project", default=".", help="the Rasa project directory (default: .)")
     parser.add_argument("--domain", help="domain file or directory (default: PROJECT/domain.yml)")
-    parser.add_argument("--config", help="config file (default: PROJECT/config.yml)")
+    if several_configs:
+        parser.add_argument(
+            "-c",
+            "--config",
+            nargs="+",
+            help="config file (default: PROJECT/config.yml); with --core-only, two or more "
+            "train dialogue models to compare (see --runs, --percentages)",
+        )
+    else:
+        parser.add_argument("--config", help="config file (default: PROJECT/config.yml)")
     parser.add_argument(
         "--data",
         nargs="+",
@@ -29,10 +40,11 @@ def add_project_arguments(parser: argparse.ArgumentParser) -> None:
 
 def project_paths(args: argparse.Namespace) -> ProjectPaths:
     """The project's paths with the command line's overrides applied."""
+    config = args.config[0] if isinstance(args.config, list) else args.config
     return ProjectPaths.discover(
         args.project,
         domain=args.domain,
-        config=args.config,
+        config=config,
         data=args.data,
         tests=getattr(args, "stories", None),
         endpoints=getattr(args, "endpoints", None),

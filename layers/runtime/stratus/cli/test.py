@@ -181,6 +181,13 @@ def _core_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
         help="run NLU on the stories' user texts and score intents and entities too",
     )
     parser.add_argument(
+        "--evaluate-model-directory",
+        action="store_true",
+        default=default(False),
+        help="score the models `stratus train core -c a.yml b.yml` wrote to --model "
+        "against each other (results.json, core_model_comparison_graph.pdf)",
+    )
+    parser.add_argument(
         "--fail-on-prediction-errors",
         action="store_true",
         default=default(False),
@@ -220,6 +227,8 @@ def run_core(args: argparse.Namespace) -> int:
         raise StratusError(
             f"No test stories found in '{Path(args.project) / 'tests'}'; pass them with --stories."
         )
+    if args.evaluate_model_directory:
+        return _compare_core_models(args, stories)
     result = run_core_test(
         _model_dir(args),
         stories,
@@ -241,6 +250,34 @@ def run_core(args: argparse.Namespace) -> int:
             f"{len(result.failed)} of {result.total} test stories failed "
             f"(--fail-on-prediction-errors):\n{names}"
         )
+    return 0
+
+
+def _compare_core_models(args: argparse.Namespace, stories: list[Path]) -> int:
+    """`rasa test core --evaluate-model-directory`: the correct test stories of every
+    model the comparison trained, per config, run and share of stories left out."""
+    from stratus.core.testing.comparison import compare_models_in_dir
+    from stratus.evaluation.writer import format_table
+    from stratus.nlu.duckling import duckling_url_from
+
+    folder = Path(args.model or Path(args.project) / "models")
+    correct = compare_models_in_dir(
+        folder,
+        stories,
+        Path(args.out),
+        Path(args.project),
+        plot=not args.disable_plotting,
+        duckling_url=duckling_url_from(os.environ),
+        progress=lambda line: print(line, flush=True),
+    )
+    rows = [
+        [name, f"run {i}", " ".join(str(n) for n in counts)]
+        for name, runs in correct.items()
+        for i, counts in enumerate(runs, start=1)
+    ]
+    print("\nCorrect test stories, per share of the training stories left out:")
+    print(format_table(["config", "run", "correct stories"], rows))
+    print(f"\nResults written to {args.out}")
     return 0
 
 

@@ -100,10 +100,15 @@ def plot_paired_histogram(
 
 
 def plot_comparison(
-    summary: Mapping[str, Sequence[tuple[float, float]]], examples: Sequence[int], out: Path
+    summary: Mapping[str, Sequence[tuple[float, float]]],
+    examples: Sequence[int],
+    out: Path,
+    x_label: str = "Number of intent examples present during training",
+    y_label: str = "Label-weighted average F1 score on test set",
 ) -> None:
-    """Rasa's `nlu_model_comparison_graph.pdf`: each config's intent F1 (mean over the
-    runs, a band of one standard deviation) against the training examples it had."""
+    """Rasa's `nlu_model_comparison_graph.pdf` (and `core_model_comparison_graph.pdf`):
+    each config's score (mean over the runs, a band of one standard deviation) against
+    the training data it had."""
     from matplotlib.figure import Figure
 
     fig = Figure()
@@ -119,6 +124,6 @@ def plot_comparison(
             alpha=0.2,
         )
     ax.legend(loc=4)
-    ax.set_xlabel("Number of intent examples present during training")
-    ax.set_ylabel("Label-weighted average F1 score on test set")
+    ax.set_xlabel(x_label)
+    ax.set_ylabel(y_label)
     fig.savefig(out, format="pdf")

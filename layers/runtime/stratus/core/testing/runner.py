@@ -110,7 +110,7 @@ def run_core_test(
     data = load_training_data(list(stories), project)
     trackers = story_trackers(data.stories, agent.domain)
     replayer = StoryReplayer(agent.domain, agent.policies, agent.interpreter, e2e=e2e)
-    outcomes = tuple(replayer.replay(t, _story_file(t)) for t in trackers)
+    outcomes = tuple(replayer.replay(t, story_file(t)) for t in trackers)
     return write_results(
         outcomes, out, e2e=e2e, plot=plot, errors=errors, successes=successes, warnings=warnings
     )
@@ -240,7 +240,7 @@ def _percent(value: float) -> str:
     return f"{100 * value:.1f}%"
 
 
-def _story_file(tracker: TrainingTracker) -> str | None:
+def story_file(tracker: TrainingTracker) -> str | None:
     for event in tracker.events:
         origin = tracker.origin(event)
         if origin is not None and origin.file:
