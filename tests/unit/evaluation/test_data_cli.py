@@ -1,4 +1,4 @@
-"""`stratus data split nlu`, `stratus data convert nlu` and `stratus data validate` (Rasa's
+"""`stratus data split nlu|stories`, `stratus data convert nlu` and `stratus data validate` (Rasa's
 `rasa data` commands)."""
 
 from __future__ import annotations
@@ -101,3 +101,40 @@ def test_convert_names_a_missing_file(tmp_path: Path, capsys: pytest.CaptureFixt
     argv = ["data", "convert", "nlu", "--data", str(tmp_path / "nope.json"), "--out", "x.yml"]
     assert main(argv) == 1
     assert "nope.json' does not exist" in capsys.readouterr().err
+
+
+STORIES = (
+    'version: "3.1"\nstories:\n'
+    + "".join(
+        f"- story: story {i}\n  steps:\n  - intent: greet\n  - action: utter_greet\n"
+        for i in range(7)
+    )
+    + "rules:\n- rule: bye\n  steps:\n  - intent: goodbye\n  - action: utter_goodbye\n"
+)
+
+
+def test_split_stories_writes_train_and_test_files_per_story_file(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "data" / "stories.yml").write_text(STORIES)
+    out = project / "split"
+    argv = ["data", "split", "stories", "--project", str(project), "--out", str(out)]
+    assert main([*argv, "--random-seed", "2"]) == 0
+    assert "with 5 stories and" in capsys.readouterr().out  # 7 * 0.2 rounds up to 2 tests
+    train = load_training_data([out / "train_stories.yml"], project_dir=out)
+    test = load_training_data([out / "test_stories.yml"], project_dir=out)
+    assert len(train.stories) == 5 and len(test.stories) == 2
+    assert [r.name for r in train.rules] == ["bye"] and not test.rules  # rules train
+    names = sorted(s.name for s in train.stories + test.stories)
+    assert names == sorted(f"story {i}" for i in range(7))
+    assert not train.warnings and not test.warnings
+    first = (out / "test_stories.yml").read_text()
+    assert main([*argv, "--random-seed", "2"]) == 0
+    assert (out / "test_stories.yml").read_text() == first
+
+
+def test_split_stories_without_stories_says_so(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["data", "split", "stories", "--project", str(project)]) == 1
+    assert "No stories found in" in capsys.readouterr().err

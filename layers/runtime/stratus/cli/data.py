@@ -1,4 +1,4 @@
-"""`stratus data split nlu` (`rasa data split nlu`), `stratus data convert nlu` (`rasa data
+"""`stratus data split nlu|stories` (`rasa data split ...`), `stratus data convert nlu` (`rasa data
 convert nlu`: Rasa's JSON to YAML and back) and `stratus data validate` (`rasa data
 validate`, the same checks as `stratus validate`)."""
 
@@ -8,7 +8,7 @@ import argparse
 from pathlib import Path
 
 from stratus.cli import validate as validate_cmd
-from stratus.shared.exceptions import StratusError
+from stratus.shared.exceptions import ProjectError, StratusError
 
 DEFAULT_OUT = "train_test_split"  # Rasa's
 
@@ -18,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         dest="data_command", metavar="{split,convert,validate}", required=True
     )
     split = sub.add_parser("split", help="split training data into training and test files")
-    split_what = split.add_subparsers(dest="split_target", metavar="{nlu}", required=True)
+    split_what = split.add_subparsers(dest="split_target", metavar="{nlu,stories}", required=True)
     nlu = split_what.add_parser(
         "nlu",
         help="NLU data, stratified by intent and retrieval response, as rasa data split nlu",
@@ -38,6 +38,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out", default=DEFAULT_OUT, help=f"where to write the files (default: {DEFAULT_OUT})"
     )
     nlu.set_defaults(data_run=split_nlu)
+    stories = split_what.add_parser(
+        "stories", help="each story file's stories into train_ and test_ files, as Rasa's"
+    )
+    stories.add_argument("--project", default=".", help="the Rasa project directory (default: .)")
+    stories.add_argument(
+        "-u", "--nlu", "--data", dest="nlu", help="story files or a folder (default: PROJECT/data)"
+    )
+    stories.add_argument(
+        "--training-fraction",
+        type=float,
+        default=0.8,
+        help="share of the stories for training (default: 0.8)",
+    )
+    stories.add_argument(
+        "--random-seed", type=int, default=None, help="seed, for the same split every time"
+    )
+    stories.add_argument(
+        "--out", default=DEFAULT_OUT, help=f"where to write the files (default: {DEFAULT_OUT})"
+    )
+    stories.set_defaults(data_run=split_stories)
     convert = sub.add_parser("convert", help="convert training data between formats")
     convert_what = convert.add_subparsers(dest="convert_target", metavar="{nlu}", required=True)
     convert_nlu = convert_what.add_parser(
@@ -109,3 +129,69 @@ def convert_nlu_data(args: argparse.Namespace) -> int:
     out.write_text(nlu_json(data) if args.format == "json" else nlu_yaml(data), "utf-8")
     print(f"Wrote {len(data.examples)} examples to {out} ({args.format}).")
     return 0
+
+
+def split_stories(args: argparse.Namespace) -> int:
+    """Rasa's `rasa data split stories`: for each data file with stories, `train_<file>`
+    (the file with the training share of its stories, rules and all else kept) and
+    `test_<file>` (the other stories). The stories are shuffled and the test share is
+    rounded up, as scikit-learn's split that Rasa uses rounds it."""
+    import math
+    import random
+
+    import yaml
+
+    from stratus.shared.project import ProjectPaths
+    from stratus.shared.training_data import find_data_files
+    from stratus.shared.yaml_io import read_yaml
+
+    if not 0.0 < args.training_fraction < 1.0:
+        raise StratusError(
+            f"--training-fraction must be between 0 and 1, not {args.training_fraction}."
+        )
+    paths = ProjectPaths.discover(args.project, data=[args.nlu] if args.nlu else None)
+    out = Path(args.out)
+    written = 0
+    files, problems = find_data_files(list(paths.data))
+    if problems:
+        raise ProjectError(problems)
+    for file in files:
+        content = read_yaml(file)
+        stories = content.get("stories") if isinstance(content, dict) else None
+        if not stories:
+            continue
+        stories = list(stories)
+        random.Random(args.random_seed).shuffle(stories)
+        test_count = math.ceil((1.0 - args.training_fraction) * len(stories))
+        if test_count >= len(stories):
+            raise StratusError(
+                f"{file}: {len(stories)} stories leave none for training at "
+                f"--training-fraction {args.training_fraction}."
+            )
+        out.mkdir(parents=True, exist_ok=True)
+        train = {str(k): _plain(v) for k, v in content.items()}
+        train["stories"] = _plain(stories[test_count:])
+        test = {"stories": _plain(stories[:test_count])}
+        if "version" in content:
+            test = {"version": str(content["version"]), **test}
+        name = Path(file).name
+        for prefix, body in (("train_", train), ("test_", test)):
+            text = yaml.safe_dump(body, allow_unicode=True, sort_keys=False, width=1_000_000)
+            (out / f"{prefix}{name}").write_text(text, "utf-8")
+        print(
+            f"From {file}: {out / ('train_' + name)} with {len(stories) - test_count} stories "
+            f"and {out / ('test_' + name)} with {test_count}."
+        )
+        written += 1
+    if not written:
+        raise StratusError(f"No stories found in {', '.join(str(p) for p in paths.data)}.")
+    return 0
+
+
+def _plain(value: object) -> object:
+    """The YAML reader's located containers as plain dicts and lists, for dumping."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
