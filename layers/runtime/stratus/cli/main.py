@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "parse": ("stratus.cli.parse", "print the NLU parse result of texts with a trained model"),
     "shell": ("stratus.cli.shell", "talk to a trained model in the terminal"),
     "run": ("stratus.cli.run", "serve a trained model over HTTP (REST channel, HTTP API)"),
+    "export": ("stratus.cli.export", "publish the stored conversations to the event broker"),
 }
 
 
