@@ -108,19 +108,29 @@ def test_nlu_writes_reports_and_prints_the_summary(
     assert [e["text"] for e in errors] == ["hey", "hi and bye"]
 
 
-def test_plain_test_runs_nlu_and_then_the_test_stories(
+def test_plain_test_runs_the_stories_end_to_end_then_nlu(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    core_runs: list[list[Path]] = []
-    monkeypatch.setattr(
-        test_cmd, "run_core", lambda args: core_runs.append(test_cmd._story_paths(args)) or 1
-    )
+    # As `rasa test`: core first, with --e2e forced, then NLU.
+    order: list[str] = []
+    core_runs: list[tuple[list[Path], bool]] = []
+
+    def core(args: argparse.Namespace) -> int:
+        order.append("core")
+        core_runs.append((test_cmd._story_paths(args), args.e2e))
+        return 1
+
+    real_nlu = test_cmd.run_nlu
+    monkeypatch.setattr(test_cmd, "run_core", core)
+    monkeypatch.setattr(test_cmd, "run_nlu", lambda args: order.append("nlu") or real_nlu(args))
     args = ["--project", str(project), "--out", str(project / "r"), "--no-plot"]
     assert run(args) == 0 and core_runs == []  # no tests/ folder: NLU only
     (project / "tests").mkdir()
     (project / "tests" / "test_stories.yml").write_text("stories: []\n")
+    order.clear()
     assert run(args) == 1  # the worse of the two exit codes
-    assert core_runs == [[project / "tests"]]
+    assert order == ["core", "nlu"]
+    assert core_runs == [([project / "tests"], True)]
     assert (project / "r" / "intent_report.json").is_file()
 
 

@@ -6,7 +6,8 @@
 more `--config` files it compares them (`--runs`, `--percentages`) as Rasa 3.6 does.
 `stratus test core` replays test stories (story_report.json, failed_test_stories.yml,
 stories_with_warnings.yml, successful_test_stories.yml with `--successes`,
-story_confusion_matrix.png); plain `stratus test` runs both. `--successes`, `--no-errors`,
+story_confusion_matrix.png); plain `stratus test` runs both, as `rasa test` does: the
+stories first and end to end (`--e2e`), then the NLU data. `--successes`, `--no-errors`,
 `--no-warnings` and `--no-plot` apply to both parts, as in Rasa 3.6.
 """
 
@@ -199,12 +200,14 @@ def run(args: argparse.Namespace) -> int:
     target = getattr(args, "test_target", None)
     if target == "core":
         return run_core(args)
-    code = run_nlu(args)
     if target is None and _story_paths(args):
-        # `stratus test` means both, as `rasa test` does.
+        # `stratus test` means both, as `rasa test` does: the test stories first, end to
+        # end (their user texts go through NLU and are scored too), then the NLU data.
+        args.e2e = True
+        code = run_core(args)
         print()
-        code = max(code, run_core(args))
-    return code
+        return max(code, run_nlu(args))
+    return run_nlu(args)
 
 
 def _story_paths(args: argparse.Namespace) -> list[Path]:
