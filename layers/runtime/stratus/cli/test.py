@@ -194,6 +194,17 @@ def _core_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
         default=default(False),
         help="exit 1, naming the failed stories, when a test story fails",
     )
+    parser.add_argument(
+        "--max-stories",
+        type=int,
+        default=default(None),
+        help="test at most this many stories (the first ones)",
+    )
+    parser.add_argument(
+        "--url",
+        default=default(None),
+        help="test the stories of the YAML file at this URL (a GET request) instead",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -225,6 +236,11 @@ def run_core(args: argparse.Namespace) -> int:
     from stratus.core.testing import format_summary, run_core_test
     from stratus.nlu.duckling import duckling_url_from
 
+    if getattr(args, "url", None):
+        with tempfile.TemporaryDirectory(prefix="stratus-stories-") as folder:
+            args.stories = [str(_download_stories(args.url, Path(folder)))]
+            args.url = None
+            return run_core(args)
     stories = _story_paths(args)
     if not stories:
         raise StratusError(
@@ -232,6 +248,8 @@ def run_core(args: argparse.Namespace) -> int:
         )
     if args.evaluate_model_directory:
         return _compare_core_models(args, stories)
+    if args.max_stories is not None and args.max_stories < 1:
+        raise StratusError("--max-stories must be at least 1.")
     result = run_core_test(
         _model_dir(args),
         stories,
@@ -243,6 +261,7 @@ def run_core(args: argparse.Namespace) -> int:
         successes=args.successes,
         warnings=not args.no_warnings,
         duckling_url=duckling_url_from(os.environ),
+        max_stories=args.max_stories,
     )
     print(format_summary(result))
     if args.fail_on_prediction_errors and result.failed:
@@ -254,6 +273,23 @@ def run_core(args: argparse.Namespace) -> int:
             f"(--fail-on-prediction-errors):\n{names}"
         )
     return 0
+
+
+def _download_stories(url: str, folder: Path) -> Path:
+    """The story file at `url` (Rasa's `rasa test core --url`), saved into `folder`."""
+    import urllib.error
+    import urllib.request
+
+    if not url.startswith(("http://", "https://")):
+        raise StratusError(f"--url must be an http(s) URL, not '{url}'.")
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            body = response.read()
+    except (urllib.error.URLError, OSError) as e:
+        raise StratusError(f"Could not download the test stories from {url}: {e}") from None
+    path = folder / "test_stories.yml"
+    path.write_bytes(body)
+    return path
 
 
 def _compare_core_models(args: argparse.Namespace, stories: list[Path]) -> int:

@@ -96,6 +96,7 @@ def run_core_test(
     successes: bool = False,
     warnings: bool = True,
     duckling_url: str | None = None,
+    max_stories: int | None = None,
 ) -> CoreTestResult:
     """Replay every story under `stories` against `model` and write the result files.
 
@@ -104,11 +105,12 @@ def run_core_test(
     steps with text also go through NLU and are scored. `project` resolves relative
     lookup-table paths of the data files. `errors`, `successes` and `warnings` choose
     which story files are written (see `write_results`). `duckling_url` overrides
-    the model's Duckling server (the door's RASA_DUCKLING_HTTP_URL).
+    the model's Duckling server (the door's RASA_DUCKLING_HTTP_URL). `max_stories`
+    tests only the first ones (Rasa's `--max-stories`).
     """
     agent = Agent.load(model, duckling_url=duckling_url)
     data = load_training_data(list(stories), project)
-    trackers = story_trackers(data.stories, agent.domain)
+    trackers = story_trackers(data.stories, agent.domain)[:max_stories]
     replayer = StoryReplayer(agent.domain, agent.policies, agent.interpreter, e2e=e2e)
     outcomes = tuple(replayer.replay(t, story_file(t)) for t in trackers)
     return write_results(
