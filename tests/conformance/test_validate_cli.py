@@ -198,9 +198,7 @@ def test_the_example_bots_have_no_story_conflicts_at_any_history(
     # Rasa 3.6 reports none for them either, except concertbot's one at max_history 1.
     for bot in BOTS:
         for history in ("1", "2", "3"):
-            _, out = run(
-                ["--project", str(RASA_EXAMPLES / bot), "--max-history", history], capsys
-            )
+            _, out = run(["--project", str(RASA_EXAMPLES / bot), "--max-history", history], capsys)
             conflicts = out.count("Story structure conflict")
             expected = 1 if (bot, history) == ("concertbot", "1") else 0
             assert conflicts == expected, f"{bot} at {history}:\n{out}"

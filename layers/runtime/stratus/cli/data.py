@@ -23,40 +23,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "nlu",
         help="NLU data, stratified by intent and retrieval response, as rasa data split nlu",
     )
-    nlu.add_argument("--project", default=".", help="the Rasa project directory (default: .)")
-    nlu.add_argument("-u", "--nlu", help="NLU data: a file or folder (default: PROJECT/data)")
-    nlu.add_argument(
-        "--training-fraction",
-        type=float,
-        default=0.8,
-        help="share of the examples for training (default: 0.8)",
-    )
-    nlu.add_argument(
-        "--random-seed", type=int, default=None, help="seed, for the same split every time"
-    )
-    nlu.add_argument(
-        "--out", default=DEFAULT_OUT, help=f"where to write the files (default: {DEFAULT_OUT})"
-    )
+    _split_options(nlu, "NLU data: a file or folder (default: PROJECT/data)", "examples")
     nlu.set_defaults(data_run=split_nlu)
     stories = split_what.add_parser(
         "stories", help="each story file's stories into train_ and test_ files, as Rasa's"
     )
-    stories.add_argument("--project", default=".", help="the Rasa project directory (default: .)")
-    stories.add_argument(
-        "-u", "--nlu", "--data", dest="nlu", help="story files or a folder (default: PROJECT/data)"
-    )
-    stories.add_argument(
-        "--training-fraction",
-        type=float,
-        default=0.8,
-        help="share of the stories for training (default: 0.8)",
-    )
-    stories.add_argument(
-        "--random-seed", type=int, default=None, help="seed, for the same split every time"
-    )
-    stories.add_argument(
-        "--out", default=DEFAULT_OUT, help=f"where to write the files (default: {DEFAULT_OUT})"
-    )
+    _split_options(stories, "story files or a folder (default: PROJECT/data)", "stories")
+    stories.add_argument("--data", dest="nlu", help=argparse.SUPPRESS)  # an alias of --nlu
     stories.set_defaults(data_run=split_stories)
     convert = sub.add_parser("convert", help="convert training data between formats")
     convert_what = convert.add_subparsers(dest="convert_target", metavar="{nlu}", required=True)
@@ -74,6 +47,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     check = sub.add_parser("validate", help="check the project's data (as stratus validate)")
     validate_cmd.add_arguments(check)
     check.set_defaults(data_run=validate_cmd.run)
+
+
+def _split_options(parser: argparse.ArgumentParser, data_help: str, what: str) -> None:
+    """Rasa's `rasa data split` options (its `--nlu` names the data to split)."""
+    parser.add_argument("--project", default=".", help="the Rasa project directory (default: .)")
+    parser.add_argument("-u", "--nlu", help=data_help)
+    parser.add_argument(
+        "--training-fraction",
+        type=float,
+        default=0.8,
+        help=f"share of the {what} for training (default: 0.8)",
+    )
+    parser.add_argument(
+        "--random-seed", type=int, default=None, help="seed, for the same split every time"
+    )
+    parser.add_argument(
+        "--out", default=DEFAULT_OUT, help=f"where to write the files (default: {DEFAULT_OUT})"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -54,8 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from stratus.brokers import broker_for
-    from stratus.cli.run import _local_stack, tracker_store_for
-    from stratus.shared.endpoints import EndpointConfig, load_endpoints
+    from stratus.cli.run import _local_stack, stack_endpoints, tracker_store_for
+    from stratus.shared.endpoints import load_endpoints
 
     low, high = args.minimum_timestamp, args.maximum_timestamp
     if low is not None and high is not None and high < low:
@@ -67,17 +67,8 @@ def run(args: argparse.Namespace) -> int:
     file = endpoints.file or "endpoints.yml"
     store_config, broker_config = endpoints.tracker_store, endpoints.event_broker
     if args.aws_endpoint:
-        stack = _local_stack(args)
-        store_config = store_config or EndpointConfig(
-            type="dynamo", kwargs={"table_name": stack.tracker_table, "region": stack.region}
-        )
-        broker_config = broker_config or EndpointConfig(
-            type="aws",
-            kwargs={
-                "stream_name": stack.event_stream,
-                "event_bus_name": stack.event_bus,
-                "region": stack.region,
-            },
+        store_config, broker_config = stack_endpoints(
+            _local_stack(args), store_config, broker_config
         )
     if broker_config is None:
         raise StratusError(

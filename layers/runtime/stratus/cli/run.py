@@ -90,20 +90,7 @@ def build_app(args: argparse.Namespace) -> Any:
     store_config = endpoints.tracker_store
     broker_config = endpoints.event_broker
     if stack is not None:
-        # The local stack stands in for the deployed one: the template's table and
-        # streams, unless endpoints.yml names others.
-        store_config = store_config or EndpointConfig(
-            type="dynamo", kwargs={"table_name": stack.tracker_table, "region": stack.region}
-        )
-        broker_config = broker_config or EndpointConfig(
-            type="aws",
-            kwargs={
-                "stream_name": stack.event_stream,
-                "event_bus_name": stack.event_bus,
-                "dead_letter_queue_url": stack.event_dlq_url,
-                "region": stack.region,
-            },
-        )
+        store_config, broker_config = stack_endpoints(stack, store_config, broker_config)
     return create_app(
         agent,
         tracker_store_for(store_config, project, file, args.aws_endpoint),
@@ -121,6 +108,29 @@ def build_app(args: argparse.Namespace) -> Any:
                 broker_config, default_file=project / EVENTS_FILE, file=file
             ),
         },
+    )
+
+
+def stack_endpoints(
+    stack: Any, store: EndpointConfig | None, broker: EndpointConfig | None
+) -> tuple[EndpointConfig, EndpointConfig]:
+    """The local stack stands in for the deployed one: the template's table and streams,
+    unless endpoints.yml names others."""
+    return (
+        store
+        or EndpointConfig(
+            type="dynamo", kwargs={"table_name": stack.tracker_table, "region": stack.region}
+        ),
+        broker
+        or EndpointConfig(
+            type="aws",
+            kwargs={
+                "stream_name": stack.event_stream,
+                "event_bus_name": stack.event_bus,
+                "dead_letter_queue_url": stack.event_dlq_url,
+                "region": stack.region,
+            },
+        ),
     )
 
 
