@@ -287,7 +287,7 @@ def test_stratus_test_passes_rasas_result_options_to_both_parts(
     trained: Trainer, tmp_path: Path
 ) -> None:
     # The model of test_response_selector_bot_names_the_wrong_retrieval_response: tests
-    # 0-2 fail, test 3 passes. Plain `stratus test` runs NLU, then the test stories.
+    # 0-2 fail, test 3 passes. Plain `stratus test` runs the test stories, then NLU.
     bot = FIXTURES / "test_response_selector_bot"
     model = trained(bot, core_only=False)
     out = tmp_path / "results"

@@ -32,6 +32,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+
+class FailedTestStories(StratusError):
+    """`--fail-on-prediction-errors` and a test story failed (every file is written)."""
+
+
 DEFAULT_RESULTS = "results"
 DEFAULT_FOLDS = 5
 # Rasa's `rasa test nlu --runs --percentages` defaults (comparison mode)
@@ -214,8 +219,15 @@ def run(args: argparse.Namespace) -> int:
     if target is None and _story_paths(args):
         # `stratus test` means both, as `rasa test` does: the test stories first, end to
         # end (their user texts go through NLU and are scored too), then the NLU data.
+        # Rasa stops at the first wrong prediction with --fail-on-prediction-errors; here
+        # the NLU part still writes its files before the run fails.
         args.e2e = True
-        code = run_core(args)
+        try:
+            code = run_core(args)
+        except FailedTestStories:
+            print()
+            run_nlu(args)
+            raise
         print()
         return max(code, run_nlu(args))
     return run_nlu(args)
@@ -268,7 +280,7 @@ def run_core(args: argparse.Namespace) -> int:
         # Rasa stops at the first wrong prediction; here every story is still tested and
         # every result file written before the run fails.
         names = "\n".join(f"  {story.label}" for story in result.failed)
-        raise StratusError(
+        raise FailedTestStories(
             f"{len(result.failed)} of {result.total} test stories failed "
             f"(--fail-on-prediction-errors):\n{names}"
         )
