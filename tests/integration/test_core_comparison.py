@@ -69,6 +69,9 @@ def test_a_folder_without_runs_is_named(tmp_path: Path, capsys: pytest.CaptureFi
     argv = ["test", "core", "--project", str(project), "-m", str(tmp_path)]
     assert main([*argv, "--evaluate-model-directory", "--out", str(tmp_path / "r")]) == 1
     assert "No run_<n> folders in" in capsys.readouterr().err
+    argv[argv.index(str(tmp_path))] = str(tmp_path / "missing")
+    assert main([*argv, "--evaluate-model-directory", "--out", str(tmp_path / "r")]) == 1
+    assert "No folder of models to compare at" in capsys.readouterr().err
 
 
 def test_percentages_sort_as_numbers(tmp_path: Path) -> None:

@@ -81,3 +81,9 @@ def test_each_project_gets_its_own_assistant_id(tmp_path: Path) -> None:
         init.create_initial_project(tmp_path / name)
         ids.add(load_config(tmp_path / name / "config.yml").assistant_id)
     assert len(ids) == 2
+
+
+def test_a_file_is_not_a_project_folder(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(StratusError, match="is a file, not a folder"):
+        run([], init_dir=str(tmp_path / "notes.txt"))

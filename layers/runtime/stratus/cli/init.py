@@ -62,6 +62,8 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None, out: TextIO | Non
             flush=True,
         )
         path = Path(stdin.readline().strip() or ".")
+    if path.exists() and not path.is_dir():
+        raise StratusError(f"Project init path '{path}' is a file, not a folder.")
     if not path.is_dir():
         if args.no_prompt:
             raise StratusError(f"Project init path '{path}' not found.")

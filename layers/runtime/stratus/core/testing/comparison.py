@@ -45,6 +45,8 @@ def compare_models_in_dir(
 ) -> dict[str, list[list[int]]]:
     """Correct test stories per config, run and percentage; writes results.json (and
     the graph) to `out`."""
+    if not model_dir.is_dir():
+        raise StratusError(f"No folder of models to compare at '{model_dir}'; pass it with -m.")
     runs = sorted(
         (int(m.group(1)), d)
         for d in model_dir.iterdir()
