@@ -28,7 +28,7 @@ from stratus.core.policies.states import (
     TEXT_KEY,
     USER,
     State,
-    past_states,
+    active_state,
     slice_history,
 )
 from stratus.core.story_graph.blocks import Origin
@@ -93,20 +93,20 @@ def _sliced(
     """(key, sliced states, action) for each action of the tracker.
 
     Each action's state is the conversation's state just before it, as Rasa's training
-    trackers cache it while the story is generated: from the events up to that action.
-    Replaying the whole story instead would lose, inside a form's happy path, the user
-    turns a later run of the form makes unapplied, and align later actions with the
+    trackers cache it while the story is generated (`get_active_state` as each action is
+    added). Replaying the whole story instead would lose, inside a form's happy path, the
+    user turns a later run of the form makes unapplied, and align later actions with the
     wrong states.
     """
     found = []
     states: list[State] = []
-    for position, event in enumerate(tracker.events):
-        if not isinstance(event, ActionExecuted):
-            continue
-        before = new_tracker(domain, tracker.name, tracker.events[:position])
-        states.append(past_states(before, domain)[-1])
-        sliced = slice_history(list(states), max_history)
-        found.append((json.dumps(sliced, sort_keys=True, default=str), sliced, event))
+    so_far = new_tracker(domain, tracker.name)
+    for event in tracker.events:
+        if isinstance(event, ActionExecuted):
+            states.append(active_state(so_far, domain))
+            sliced = slice_history(list(states), max_history)
+            found.append((json.dumps(sliced, sort_keys=True, default=str), sliced, event))
+        so_far.update(event)
     return found
 
 
