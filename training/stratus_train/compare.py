@@ -18,9 +18,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from stratus.core.testing.comparison import NUMBER_OF_TRAINING_STORIES_FILE, PERCENTAGE_KEY
+from stratus.evaluation.comparison import check_comparison
 from stratus.model.fingerprint import core_fingerprint
 from stratus.model.plan import TrainingPlan, plan_training
-from stratus.shared.exceptions import StratusError
 from stratus.shared.project import ProjectPaths
 from stratus_train.train import train_plan
 
@@ -44,17 +44,8 @@ def train_comparison_models(
 ) -> list[Path]:
     """Train every config's dialogue model (one ProjectPaths per config, the same data)
     for every run and percentage; returns the model folders."""
-    if runs < 1:
-        raise StratusError("--runs must be at least 1.")
-    bad = [p for p in percentages if not 0 <= p < 100]
-    if bad:
-        raise StratusError(f"--percentages must be from 0 to 99, not {bad}.")
     names = [Path(p.config).stem if p.config else "config" for p in paths]
-    if len(set(names)) != len(names):
-        raise StratusError(
-            "Two configs have the same file name; the models are named after their "
-            "configs, so rename one of them."
-        )
+    check_comparison(names, runs, percentages)
     plans = [plan_training(p, core_only=True) for p in paths]
     data = plans[0].project.data
     total = len(data.stories) + len(data.rules)  # the same files for every config

@@ -332,17 +332,12 @@ def _compare_core_models(args: argparse.Namespace, stories: list[Path]) -> int:
     return 0
 
 
-def _load_test_data(args: argparse.Namespace) -> TrainingData:
-    from stratus.cli.options import load_nlu_data
-
-    return load_nlu_data(args.project, args.nlu)
-
-
 def run_nlu(args: argparse.Namespace) -> int:
     """`stratus test nlu`: print the summary table and write the result files."""
+    from stratus.cli.options import load_nlu_data
     from stratus.evaluation import summary_table, write_results
 
-    loaded = _load_test_data(args)
+    loaded = load_nlu_data(args.project, args.nlu)
     data = loaded.nlu
     started = time.perf_counter()
     compared = _comparison_configs(args)
@@ -462,7 +457,7 @@ def _compare(
 ) -> int:
     """`rasa test nlu --config a.yml b.yml`: train each config on shrinking shares of the
     training data over several runs; print each config's intent F1 and write Rasa's files."""
-    from stratus.evaluation.comparison import compare_configs
+    from stratus.evaluation.comparison import MIN_EXAMPLES_PER_INTENT, compare_configs
     from stratus.evaluation.writer import format_table
     from stratus.shared.project import ProjectPaths
 
@@ -494,7 +489,10 @@ def _compare(
     print(f"\nIntent F1 (weighted), mean and std over {args.runs} runs:")
     print(format_table(header, rows))
     if comparison.dropped:
-        print(f"{comparison.dropped} examples left out: their intents have fewer than 5.")
+        print(
+            f"{comparison.dropped} examples left out: their intents have fewer than "
+            f"{MIN_EXAMPLES_PER_INTENT}."
+        )
     took = time.perf_counter() - started
     print(f"\nWrote the comparison to {args.out}/ in {took:.1f} s.")
     return 0

@@ -58,10 +58,30 @@ class Comparison:
 
     def summary(self) -> dict[str, list[tuple[float, float]]]:
         """config -> (mean, population std) over the runs, per percentage."""
-        return {
-            name: [(statistics.fmean(v), statistics.pstdev(v)) for v in zip(*runs)]
-            for name, runs in self.f1.items()
-        }
+        return {name: runs_summary(runs) for name, runs in self.f1.items()}
+
+
+def runs_summary(runs: Sequence[Sequence[float]]) -> list[tuple[float, float]]:
+    """(mean, population std) over the runs, per percentage: the line and band of the
+    comparison graphs (NLU pipelines and dialogue policies alike)."""
+    return [(statistics.fmean(v), statistics.pstdev(v)) for v in zip(*runs)]
+
+
+def check_comparison(names: Sequence[str], runs: int, percentages: Sequence[int]) -> None:
+    """What a comparison (of NLU pipelines or of dialogue policies) refuses: two configs
+    of one file name (the models are named after their files), no run, and a
+    percentage of the data to leave out outside 0-99."""
+    if len(set(names)) != len(names):
+        twice = sorted({n for n in names if list(names).count(n) > 1})
+        raise StratusError(
+            f"Two configs are named {', '.join(repr(n) for n in twice)}: the comparison "
+            "names each model after its config file, so rename one of them."
+        )
+    if runs < 1:
+        raise StratusError("--runs must be at least 1.")
+    bad = [p for p in percentages if not 0 <= p < 100]
+    if bad:
+        raise StratusError(f"--percentages must be from 0 to 99, not {bad}.")
 
 
 def compare_configs(
@@ -81,17 +101,7 @@ def compare_configs(
     """Train and test every (name, config) on every run and percentage; write Rasa's
     files to `out`. `responses` are the retrieval responses (`utter_faq/...`)."""
     names = [name for name, _ in configs]
-    if len(set(names)) != len(names):
-        twice = sorted({n for n in names if names.count(n) > 1})
-        raise StratusError(
-            f"Two configs are named {', '.join(repr(n) for n in twice)}: the comparison "
-            "names each model after its config file, so rename one of them."
-        )
-    if runs < 1:
-        raise StratusError("--runs must be at least 1.")
-    bad = [p for p in percentages if not 0 <= p < 100]
-    if bad:
-        raise StratusError(f"--percentages must be from 0 to 99, not {bad}.")
+    check_comparison(names, runs, percentages)
     kept = drop_rare_intents(data.examples, MIN_EXAMPLES_PER_INTENT)
     if len({e.intent for e in kept}) < 2:
         raise StratusError(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import statistics
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from stratus.core.testing.replay import StoryReplayer
 from stratus.core.testing.runner import story_file, story_trackers
 from stratus.model.storage import resolve_model_dir
 from stratus.shared.exceptions import StratusError
-from stratus.shared.training_data import load_training_data
+from stratus.shared.training_data import Story, load_training_data
 
 PERCENTAGE_KEY = "__percentage__"  # Rasa's, between the config name and the percentage
 NUMBER_OF_TRAINING_STORIES_FILE = "num_stories.json"
@@ -57,6 +56,7 @@ def compare_models_in_dir(
             f"No run_<n> folders in '{model_dir}': --evaluate-model-directory reads the "
             "models `stratus train core` writes for several configs (-c a.yml b.yml)."
         )
+    test_stories = load_training_data(list(stories), project).stories  # read once
     correct: dict[str, list[list[int]]] = {}
     for index, (_, run_dir) in enumerate(runs):
         for name, percentage, folder in models_in_run(run_dir):
@@ -64,21 +64,19 @@ def compare_models_in_dir(
                 progress(f"{run_dir.name}: {name} with {percentage}% of the stories left out")
             runs_of = correct.setdefault(name, [[] for _ in runs])
             runs_of[index].append(
-                correct_stories(resolve_model_dir(folder), stories, project, duckling_url)
+                correct_stories(resolve_model_dir(folder), test_stories, duckling_url)
             )
     out.mkdir(parents=True, exist_ok=True)
     (out / RESULTS_FILE).write_text(json.dumps(correct, indent=2), "utf-8")
     counts_file = model_dir / NUMBER_OF_TRAINING_STORIES_FILE
     if plot and counts_file.is_file():
+        from stratus.evaluation.comparison import runs_summary
         from stratus.evaluation.plots import plot_comparison, plotting_available
 
         if plotting_available():
             kept = json.loads(counts_file.read_text("utf-8"))
             summary = {
-                name: [
-                    (statistics.fmean(v), statistics.pstdev(v))
-                    for v in zip(*[r for r in run_values if r])
-                ]
+                name: runs_summary([r for r in run_values if r])
                 for name, run_values in correct.items()
             }
             plot_comparison(
@@ -101,15 +99,10 @@ def models_in_run(run_dir: Path) -> list[tuple[str, int, Path]]:
     return sorted(found)
 
 
-def correct_stories(
-    model: Path, stories: Sequence[Path], project: Path | None, duckling_url: str | None
-) -> int:
+def correct_stories(model: Path, stories: Sequence[Story], duckling_url: str | None) -> int:
     """How many of the stories the model predicts without a mistake (entities aside,
     as Rasa counts them for the comparison)."""
     agent = Agent.load(model, duckling_url=duckling_url)
-    data = load_training_data(list(stories), project)
     replayer = StoryReplayer(agent.domain, agent.policies, agent.interpreter, e2e=False)
-    outcomes = [
-        replayer.replay(t, story_file(t)) for t in story_trackers(data.stories, agent.domain)
-    ]
+    outcomes = [replayer.replay(t, story_file(t)) for t in story_trackers(stories, agent.domain)]
     return sum(not outcome.failed for outcome in outcomes)
