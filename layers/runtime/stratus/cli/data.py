@@ -67,6 +67,11 @@ def _split_options(parser: argparse.ArgumentParser, data_help: str, what: str) -
     )
 
 
+def _check_fraction(fraction: float) -> None:
+    if not 0.0 < fraction < 1.0:
+        raise StratusError(f"--training-fraction must be between 0 and 1, not {fraction}.")
+
+
 def run(args: argparse.Namespace) -> int:
     return int(args.data_run(args) or 0)
 
@@ -82,10 +87,7 @@ def split_nlu(args: argparse.Namespace) -> int:
     from stratus.shared.project import data_responses
     from stratus.shared.training_data.nlu_writer import nlu_yaml
 
-    if not 0.0 < args.training_fraction < 1.0:
-        raise StratusError(
-            f"--training-fraction must be between 0 and 1, not {args.training_fraction}."
-        )
+    _check_fraction(args.training_fraction)
     loaded = load_nlu_data(args.project, args.nlu)
     data = loaded.nlu
     responses = retrieval_responses(data_responses(loaded)[0])
@@ -132,14 +134,12 @@ def split_stories(args: argparse.Namespace) -> int:
 
     import yaml
 
+    from stratus.shared.domain.parsing import plain
     from stratus.shared.project import ProjectPaths
     from stratus.shared.training_data import find_data_files
     from stratus.shared.yaml_io import read_yaml
 
-    if not 0.0 < args.training_fraction < 1.0:
-        raise StratusError(
-            f"--training-fraction must be between 0 and 1, not {args.training_fraction}."
-        )
+    _check_fraction(args.training_fraction)
     paths = ProjectPaths.discover(args.project, data=[args.nlu] if args.nlu else None)
     out = Path(args.out)
     written = 0
@@ -160,9 +160,9 @@ def split_stories(args: argparse.Namespace) -> int:
                 f"--training-fraction {args.training_fraction}."
             )
         out.mkdir(parents=True, exist_ok=True)
-        train = {str(k): _plain(v) for k, v in content.items()}
-        train["stories"] = _plain(stories[test_count:])
-        test = {"stories": _plain(stories[:test_count])}
+        train = plain(content)
+        train["stories"] = plain(stories[test_count:])
+        test = {"stories": plain(stories[:test_count])}
         if "version" in content:
             test = {"version": str(content["version"]), **test}
         name = Path(file).name
@@ -177,12 +177,3 @@ def split_stories(args: argparse.Namespace) -> int:
     if not written:
         raise StratusError(f"No stories found in {', '.join(str(p) for p in paths.data)}.")
     return 0
-
-
-def _plain(value: object) -> object:
-    """The YAML reader's located containers as plain dicts and lists, for dumping."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
