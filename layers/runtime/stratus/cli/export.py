@@ -54,7 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from stratus.brokers import broker_for
-    from stratus.cli.run import _local_stack, stack_endpoints, tracker_store_for
+    from stratus.cli.run import local_stack, stack_endpoints, tracker_store_for
     from stratus.shared.endpoints import load_endpoints
 
     low, high = args.minimum_timestamp, args.maximum_timestamp
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     store_config, broker_config = endpoints.tracker_store, endpoints.event_broker
     if args.aws_endpoint:
         store_config, broker_config = stack_endpoints(
-            _local_stack(args), store_config, broker_config
+            local_stack(args), store_config, broker_config
         )
     if broker_config is None:
         raise StratusError(

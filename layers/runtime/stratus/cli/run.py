@@ -85,7 +85,7 @@ def build_app(args: argparse.Namespace) -> Any:
     credentials = load_credentials(args.credentials or project / "credentials.yml")
     stack = None
     if args.aws_endpoint:
-        stack = _local_stack(args)
+        stack = local_stack(args)
     file = endpoints.file or "endpoints.yml"
     store_config = endpoints.tracker_store
     broker_config = endpoints.event_broker
@@ -134,7 +134,7 @@ def stack_endpoints(
     )
 
 
-def _local_stack(args: argparse.Namespace) -> Any:
+def local_stack(args: argparse.Namespace) -> Any:
     """Creates (or reuses) at `--aws-endpoint` what template.yaml declares, and points
     every AWS client of this process at that endpoint."""
     from stratus.local.stack import create_local_stack

@@ -47,9 +47,7 @@ def nlu_yaml(data: NluData) -> str:
     items: list[dict[str, Any]] = [
         {"intent": intent, "examples": _listed(texts)} for intent, texts in by_intent.items()
     ]
-    variants: dict[str, list[str]] = defaultdict(list)
-    for variant, canonical in data.synonyms.items():
-        variants[str(canonical)].append(variant)
+    variants = _synonym_variants(data)
     items += [{"synonym": name, "examples": _listed(v)} for name, v in variants.items()]
     items += [{"regex": r.name, "examples": _listed([r.pattern])} for r in data.regexes]
     items += [{"lookup": t.name, "examples": _listed(t.elements)} for t in data.lookup_tables]
@@ -70,9 +68,7 @@ def nlu_json(data: NluData) -> str:
         item: dict[str, Any] = {"text": example.text, "intent": example.full_intent or ""}
         item["entities"] = [a.as_dict() for a in example.entities]
         examples.append(item)
-    variants: dict[str, list[str]] = defaultdict(list)
-    for variant, canonical in data.synonyms.items():
-        variants[str(canonical)].append(variant)
+    variants = _synonym_variants(data)
     body = {
         "rasa_nlu_data": {
             "common_examples": examples,
@@ -84,6 +80,14 @@ def nlu_json(data: NluData) -> str:
         }
     }
     return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+
+
+def _synonym_variants(data: NluData) -> dict[str, list[str]]:
+    """Each canonical value's variants, as both formats list synonyms."""
+    variants: dict[str, list[str]] = defaultdict(list)
+    for variant, canonical in data.synonyms.items():
+        variants[str(canonical)].append(variant)
+    return variants
 
 
 def _listed(texts: Any) -> str:
